@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from './access/access.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { HealthController } from './common/health.controller.js';
+import { AppConfigModule } from './config/config.module.js';
+import type { AppConfigOverrides } from './config/config.provider.js';
+import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
+import { LibrariesModule } from './libraries/libraries.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+export class AppModule {
+  /** The whole application; `overrides` take the place of environment variables (tests). */
+  static forRoot(overrides: AppConfigOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(overrides),
+        DatabaseModule,
+        AccessModule,
+        AuthModule,
+        UsersModule,
+        LibrariesModule,
+        EventsModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

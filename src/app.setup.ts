@@ -1,0 +1,28 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+
+/** What main.ts and the e2e tests both apply to the application. */
+export function configureApp(app: NestExpressApplication): void {
+  app.disable('x-powered-by');
+  app.use(cookieParser());
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Reelay')
+      .setDescription('Media server core with a real-time event API (GET /sse and Socket.IO)')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .addCookieAuth('token')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document);
+}

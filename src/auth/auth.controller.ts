@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { Principal } from '../access/principal.js';
+import { CurrentPrincipal, Public } from './auth.decorators.js';
+import { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
+import { AuthService } from './auth.service.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: LoginResponseDto })
+  async login(
+    @Body() body: LoginDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<LoginResponseDto> {
+    const result = await this.auth.login(body);
+    response.cookie('token', result.accessToken, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.secure,
+      path: '/',
+      maxAge: result.expiresIn * 1000,
+    });
+    return result;
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  logout(@Res({ passthrough: true }) response: Response): void {
+    response.clearCookie('token', { path: '/' });
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiCookieAuth('token')
+  @ApiOkResponse({ type: PrincipalDto })
+  me(@CurrentPrincipal() principal: Principal): PrincipalDto {
+    return this.auth.describe(principal);
+  }
+}

@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { SERVER_ROLES, type ServerRole } from '../access/roles.js';
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin' })
+  @IsString()
+  @Length(1, 64)
+  username!: string;
+
+  @ApiProperty()
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+}
+
+export class LoginResponseDto {
+  @ApiProperty() accessToken!: string;
+  @ApiProperty({ example: 'Bearer' }) tokenType!: 'Bearer';
+  @ApiProperty({ description: 'seconds until the token expires' }) expiresIn!: number;
+}
+
+export class PrincipalDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ enum: SERVER_ROLES }) role!: ServerRole;
+  @ApiProperty({
+    description: 'library id -> role, for the libraries with a stored grant',
+    type: 'object',
+    additionalProperties: { type: 'string', enum: ['read', 'write', 'admin'] },
+  })
+  libraries!: Record<string, string>;
+}

@@ -1,0 +1,79 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+/** Errors raised below Nest (the body parser's, for one) carry their status this way. */
+interface StatusError {
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+function statusOf(error: StatusError): number | undefined {
+  const status = error.status ?? error.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : undefined;
+}
+
+/**
+ * Every error leaves as `{statusCode, error, message}`. Client errors say what was wrong;
+ * anything unexpected is logged here and answered with a bare 500, never a stack trace.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const payload = exception.getResponse();
+      const message =
+        typeof payload === 'object' && payload !== null && 'message' in payload
+          ? (payload.message as string | string[])
+          : exception.message;
+      return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+    }
+    const status =
+      typeof exception === 'object' && exception !== null ? statusOf(exception) : undefined;
+    if (status !== undefined && status < 500) {
+      const message = (exception as StatusError).message;
+      return {
+        statusCode: status,
+        error: STATUS_CODES[status] ?? 'Error',
+        message: typeof message === 'string' ? message : (STATUS_CODES[status] ?? 'Error'),
+      };
+    }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+    return {
+      statusCode,
+      error: STATUS_CODES[statusCode] as string,
+      message: 'Internal server error',
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export interface SseConfig {
+  retryMs: number;
+  keepaliveMs: number;
+  maxQueueEvents: number;
+  maxQueueBytes: number;
+  historySize: number;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset means: generate one on first start and keep it under `dataDir`. */
+  jwtSecret?: string;
+  jwtTtlSeconds: number;
+  adminUsername: string;
+  adminPassword?: string;
+  uploadMaxBytes: number;
+  backupDir: string;
+  ffmpegPath?: string;
+  sse: SseConfig;
+  /** Mounts the benchmark's publish endpoint; never set in a normal start. */
+  benchPublish: boolean;
+}
+
+export type Environment = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+export function parseDurationSeconds(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2] || 's'];
+  return seconds > 0 ? seconds : undefined;
+}
+
+class EnvReader {
+  readonly errors: string[] = [];
+
+  constructor(private readonly env: Environment) {}
+
+  string(name: string, fallback: string): string;
+  string(name: string): string | undefined;
+  string(name: string, fallback?: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? fallback : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+      this.errors.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  duration(name: string, fallbackSeconds: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallbackSeconds;
+    const seconds = parseDurationSeconds(raw);
+    if (seconds === undefined) {
+      this.errors.push(
+        `${name} must be a positive duration such as 3600, 30m, 1h or 7d (got "${raw}")`,
+      );
+      return fallbackSeconds;
+    }
+    return seconds;
+  }
+
+  flag(name: string): boolean {
+    const raw = this.string(name);
+    if (raw === undefined) return false;
+    if (['1', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'no'].includes(raw)) return false;
+    this.errors.push(`${name} must be true or false (got "${raw}")`);
+    return false;
+  }
+
+  path(name: string, fallback: string, base: string): string {
+    const raw = this.string(name, fallback);
+    return isAbsolute(raw) ? raw : resolve(base, raw);
+  }
+}
+
+/** Reads and validates the environment; throws one ConfigError that lists every bad value. */
+export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig {
+  const read = new EnvReader(env);
+  const dataDir = read.path('DATA_DIR', './data', cwd);
+  const jwtSecret = read.string('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    read.errors.push('JWT_SECRET must be at least 32 characters long');
+  }
+  const adminUsername = read.string('ADMIN_USERNAME', 'admin');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(adminUsername)) {
+    read.errors.push('ADMIN_USERNAME may hold 1 to 64 letters, digits, ".", "_" or "-"');
+  }
+  const adminPassword = read.string('ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    read.errors.push('ADMIN_PASSWORD must be at least 8 characters long');
+  }
+  const config: AppConfig = {
+    port: read.integer('PORT', 3000, 0, 65535),
+    host: read.string('HOST', '127.0.0.1'),
+    dataDir,
+    jwtSecret,
+    jwtTtlSeconds: read.duration('JWT_TTL', 3600),
+    adminUsername,
+    adminPassword,
+    uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    backupDir: read.path('BACKUP_DIR', resolve(dataDir, 'backups'), cwd),
+    ffmpegPath: read.string('FFMPEG_PATH'),
+    sse: {
+      retryMs: read.integer('SSE_RETRY_MS', 3000, 0, 3_600_000),
+      keepaliveMs: read.integer('SSE_KEEPALIVE_MS', 30_000, 10, 3_600_000),
+      maxQueueEvents: read.integer('SSE_MAX_QUEUE_EVENTS', 1024, 1, 1_000_000),
+      maxQueueBytes: read.integer('SSE_MAX_QUEUE_BYTES', 1024 * 1024, 1024, 1024 ** 3),
+      historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),
+    },
+    benchPublish: read.flag('REELAY_BENCH_PUBLISH'),
+  };
+  if (read.errors.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${read.errors.join('\n  - ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,31 @@
+/** Table shapes as stored in SQLite. Timestamps are epoch milliseconds. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  created_at: number;
+}
+
+export interface LibrariesTable {
+  id: string;
+  name: string;
+  type: string;
+  root: string | null;
+  settings: string;
+  credentials: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LibraryUsersTable {
+  library_id: string;
+  user_id: string;
+  role: 'read' | 'write' | 'admin';
+}
+
+export interface Database {
+  users: UsersTable;
+  libraries: LibrariesTable;
+  library_users: LibraryUsersTable;
+}

@@ -1,0 +1,49 @@
+import type { PublishedEvent } from './published-event.js';
+
+export type ReplayResult =
+  | { complete: true; events: PublishedEvent[] }
+  /** The history cannot tell what came after the id: it was dropped, or never issued here. */
+  | { complete: false; events: PublishedEvent[] };
+
+/**
+ * The last `capacity` events in a ring. Ids are consecutive, so the events after an id are
+ * found by arithmetic, not by search.
+ */
+export class EventHistory {
+  private readonly ring: (PublishedEvent | undefined)[];
+  private size = 0;
+  private head = 0;
+
+  constructor(private readonly capacity: number) {
+    this.ring = Array.from<PublishedEvent | undefined>({ length: capacity });
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  add(event: PublishedEvent): void {
+    if (this.capacity === 0) return;
+    this.ring[(this.head + this.size) % this.capacity] = event;
+    if (this.size < this.capacity) this.size++;
+    else this.head = (this.head + 1) % this.capacity;
+  }
+
+  /** The events with an id above `lastEventId`, oldest first. */
+  after(lastEventId: number, newestId: number): ReplayResult {
+    if (lastEventId > newestId) return { complete: false, events: this.slice(0) };
+    const oldestId = this.size === 0 ? newestId + 1 : this.at(0).id;
+    const start = Math.max(0, lastEventId + 1 - oldestId);
+    return { complete: lastEventId >= oldestId - 1, events: this.slice(start) };
+  }
+
+  private at(offset: number): PublishedEvent {
+    return this.ring[(this.head + offset) % this.capacity] as PublishedEvent;
+  }
+
+  private slice(start: number): PublishedEvent[] {
+    const events: PublishedEvent[] = [];
+    for (let offset = start; offset < this.size; offset++) events.push(this.at(offset));
+    return events;
+  }
+}

@@ -1,0 +1,27 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ServerAdminOnly } from '../auth/auth.decorators.js';
+import { EventHub } from './event-hub.js';
+import { type SseStats, SseService } from './sse/sse.service.js';
+
+export interface EventStats {
+  lastEventId: number;
+  sse: SseStats;
+}
+
+@ApiTags('events')
+@ApiBearerAuth()
+@ServerAdminOnly()
+@Controller('events')
+export class EventsController {
+  constructor(
+    private readonly hub: EventHub,
+    private readonly sse: SseService,
+  ) {}
+
+  /** Live figures of the event system, for operators and tests. */
+  @Get('stats')
+  stats(): EventStats {
+    return { lastEventId: this.hub.lastEventId, sse: this.sse.stats };
+  }
+}

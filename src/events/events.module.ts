@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
+import { EventHub } from './event-hub.js';
+import { EventsController } from './events.controller.js';
+import { EventsPublisher } from './events.publisher.js';
+import { SseController } from './sse/sse.controller.js';
+import { SseService } from './sse/sse.service.js';
+
+/**
+ * The real-time event system. Domain modules import it for EventsPublisher, its only export;
+ * the hub, the audience rules and the transports stay inside.
+ */
+@Module({
+  imports: [AccessModule],
+  controllers: [SseController, EventsController],
+  providers: [EventHub, EventsPublisher, SseService],
+  exports: [EventsPublisher],
+})
+export class EventsModule {}

@@ -1,0 +1,211 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
+import { AccessService } from '../../access/access.service.js';
+import type { Principal } from '../../access/principal.js';
+import type { AppConfig, SseConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.provider.js';
+import {
+  canReceive,
+  forEachRecipient,
+  type LibraryFilter,
+  passesLibraryFilter,
+  receiverIsLibraryAdmin,
+  variantFor,
+} from '../audience.js';
+import { EventHub } from '../event-hub.js';
+import type { PublishedEvent } from '../published-event.js';
+import { SseConnection } from './sse-connection.js';
+import { resyncFrame, retryFrame, SSE_HEADERS } from './sse-frames.js';
+
+export interface SseStreamOptions {
+  filter: LibraryFilter;
+  /** The resume point: the id of the last event the client saw. */
+  lastEventId?: number;
+  /** When the token expires: the stream ends then, and the client must log in again. */
+  expiresAt: number;
+}
+
+export interface SseStats {
+  connections: number;
+  queuedBytes: number;
+  queuedEvents: number;
+}
+
+/**
+ * Delivers the hub's events to every open `GET /sse` stream. It subscribes to the hub once,
+ * decides each event's audience once (from the live grants, by user), and hands the prebuilt
+ * frame to the connections of those users whose library filter lets it through. Frames that
+ * reach a connection in one event-loop turn leave in one write.
+ */
+@Injectable()
+export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly config: SseConfig;
+  private readonly byUser = new Map<string, Set<SseConnection>>();
+  private readonly retry: Buffer;
+  private toFlush: SseConnection[] = [];
+  private flushScheduled = false;
+  private connectionCount = 0;
+  private subscriptions: Subscription[] = [];
+  private keepaliveTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly hub: EventHub,
+    private readonly access: AccessService,
+  ) {
+    this.config = config.sse;
+    this.retry = retryFrame(config.sse.retryMs);
+  }
+
+  onModuleInit(): void {
+    this.subscriptions = [
+      this.hub.events$.subscribe((event) => this.dispatch(event)),
+      this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
+    ];
+    const sweepMs = Math.max(10, Math.floor(this.config.keepaliveMs / 10));
+    this.keepaliveTimer = setInterval(() => this.sweep(), sweepMs).unref();
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    clearInterval(this.keepaliveTimer);
+  }
+
+  /** Open streams would keep the HTTP server from closing. */
+  beforeApplicationShutdown(): void {
+    for (const connections of this.byUser.values()) {
+      for (const connection of connections) connection.response.end();
+    }
+  }
+
+  get stats(): SseStats {
+    let queuedBytes = 0;
+    let queuedEvents = 0;
+    for (const connections of this.byUser.values()) {
+      for (const connection of connections) {
+        queuedBytes += connection.pendingBytes;
+        queuedEvents += connection.pendingEvents;
+      }
+    }
+    return { connections: this.connectionCount, queuedBytes, queuedEvents };
+  }
+
+  open(
+    principal: Principal,
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: SseStreamOptions,
+  ): void {
+    request.socket.setTimeout(0);
+    request.socket.setNoDelay(true);
+    response.writeHead(200, SSE_HEADERS);
+
+    const now = Date.now();
+    const limits = { maxEvents: this.config.maxQueueEvents, maxBytes: this.config.maxQueueBytes };
+    const connection = new SseConnection(
+      response,
+      principal,
+      options.filter,
+      options.expiresAt,
+      limits,
+      now,
+    );
+    response.write(this.retry);
+    if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId);
+    this.register(connection);
+
+    response.on('drain', () => {
+      if (connection.drained()) this.schedule(connection);
+    });
+    response.once('close', () => this.unregister(connection));
+  }
+
+  /** Queues what the client missed, as far as the history holds it, before any live event. */
+  private replay(connection: SseConnection, lastEventId: number): void {
+    const { complete, events } = this.hub.replayAfter(lastEventId);
+    if (!complete) {
+      connection.enqueue(
+        resyncFrame(`events after ${lastEventId} are no longer available; reload your state`),
+      );
+    }
+    const { principal, filter } = connection;
+    for (const event of events) {
+      if (passesLibraryFilter(filter, event.library) && canReceive(principal, event)) {
+        connection.enqueue(variantFor(event, receiverIsLibraryAdmin(principal, event)).frame);
+      }
+    }
+    this.schedule(connection);
+  }
+
+  private dispatch(event: PublishedEvent): void {
+    forEachRecipient(event, this.access, (userId, variant) => {
+      const connections = this.byUser.get(userId);
+      if (connections === undefined) return;
+      for (const connection of connections) {
+        if (
+          passesLibraryFilter(connection.filter, event.library) &&
+          connection.enqueue(variant.frame)
+        ) {
+          this.schedule(connection);
+        }
+      }
+    });
+  }
+
+  private schedule(connection: SseConnection): void {
+    if (connection.scheduled) return;
+    connection.scheduled = true;
+    this.toFlush.push(connection);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private readonly flushAll = (): void => {
+    const connections = this.toFlush;
+    this.toFlush = [];
+    this.flushScheduled = false;
+    const now = Date.now();
+    for (const connection of connections) connection.flush(now);
+  };
+
+  /** One timer for all connections: pings the silent ones and ends those whose token expired. */
+  private sweep(): void {
+    const now = Date.now();
+    const silentSince = now - this.config.keepaliveMs;
+    for (const connections of this.byUser.values()) {
+      for (const connection of connections) {
+        if (now >= connection.expiresAt) connection.response.end();
+        else if (connection.lastWriteAt <= silentSince) connection.ping(now);
+      }
+    }
+  }
+
+  private register(connection: SseConnection): void {
+    const userId = connection.principal.userId;
+    let connections = this.byUser.get(userId);
+    if (connections === undefined) this.byUser.set(userId, (connections = new Set()));
+    connections.add(connection);
+    this.connectionCount++;
+  }
+
+  private unregister(connection: SseConnection): void {
+    const userId = connection.principal.userId;
+    const connections = this.byUser.get(userId);
+    if (!connections?.delete(connection)) return;
+    this.connectionCount--;
+    if (connections.size === 0) this.byUser.delete(userId);
+  }
+
+  private closeUser(userId: string): void {
+    for (const connection of this.byUser.get(userId) ?? []) connection.response.end();
+  }
+}
