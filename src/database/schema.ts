@@ -24,8 +24,27 @@ export interface LibraryUsersTable {
   role: 'read' | 'write' | 'admin';
 }
 
+export interface MediasTable {
+  id: string;
+  library_id: string;
+  name: string;
+  /** Absolute path of the file on the server; null for a media known by its metadata only. */
+  path: string | null;
+  mimetype: string;
+  size: number;
+  modified: number;
+  added: number;
+  updated: number;
+  origin: 'scan' | 'upload' | 'conversion' | 'metadata';
+  description: string | null;
+  duration_ms: number | null;
+  width: number | null;
+  height: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
   library_users: LibraryUsersTable;
+  medias: MediasTable;
 }

@@ -1,0 +1,157 @@
+import { EventSource } from 'eventsource';
+import { connect, type Socket } from 'node:net';
+
+export interface ReceivedEvent {
+  type: string;
+  id: string;
+  data: unknown;
+}
+
+/**
+ * A real EventSource (the `eventsource` package) that records every event of the given names,
+ * with helpers to wait for them.
+ */
+export class RecordingEventSource {
+  readonly source: EventSource;
+  readonly events: ReceivedEvent[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    url: string,
+    eventNames: readonly string[],
+    init?: { headers?: Record<string, string> },
+  ) {
+    const headers = init?.headers;
+    this.source = new EventSource(url, {
+      fetch: headers
+        ? (input, options) =>
+            fetch(input, { ...options, headers: { ...options?.headers, ...headers } })
+        : undefined,
+    });
+    for (const name of eventNames) {
+      this.source.addEventListener(name, (event) => {
+        this.events.push({
+          type: name,
+          id: event.lastEventId,
+          data: JSON.parse(event.data) as unknown,
+        });
+        for (const wake of this.waiters.splice(0)) wake();
+      });
+    }
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.source.readyState === EventSource.OPEN) return resolve();
+      this.source.onopen = () => resolve();
+      this.source.onerror = (error) =>
+        reject(new Error(`EventSource failed: ${error.message ?? error.code}`));
+    });
+  }
+
+  /** Resolves once `count` events have arrived; rejects after `timeoutMs`. */
+  async waitFor(count: number, timeoutMs = 5000): Promise<ReceivedEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${count} events, got ${this.events.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.events;
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+/** A raw HTTP/1.1 connection that records the exact bytes the server sends. */
+export class RawSseClient {
+  readonly socket: Socket;
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    socket.on('close', () => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(
+    baseUrl: string,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<RawSseClient> {
+    const { hostname, port } = new URL(baseUrl);
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const lines = [
+      `GET ${path} HTTP/1.1`,
+      `Host: ${hostname}:${port}`,
+      'Accept: text/event-stream',
+    ];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    return new RawSseClient(socket);
+  }
+
+  /** Everything received so far, headers included. */
+  get received(): string {
+    return this.buffer;
+  }
+
+  /** The body with HTTP/1.1 chunked framing removed. */
+  get body(): string {
+    const start = this.buffer.indexOf('\r\n\r\n');
+    if (start < 0) return '';
+    let rest = this.buffer.slice(start + 4);
+    if (!/transfer-encoding: chunked/i.test(this.buffer.slice(0, start))) return rest;
+    let body = '';
+    while (rest.length > 0) {
+      const lineEnd = rest.indexOf('\r\n');
+      if (lineEnd < 0) break;
+      const size = parseInt(rest.slice(0, lineEnd), 16);
+      if (Number.isNaN(size) || rest.length < lineEnd + 2 + size + 2) break;
+      body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+      rest = rest.slice(lineEnd + 2 + size + 2);
+    }
+    return body;
+  }
+
+  /** Resolves when the received bytes satisfy `predicate`; rejects after `timeoutMs`. */
+  async waitUntil(predicate: (client: RawSseClient) => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.socket.destroyed) {
+        throw new Error(`condition not met; received so far:\n${this.buffer}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

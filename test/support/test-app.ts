@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import type { AppConfigOverrides } from '../../src/config/config.provider.js';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-1' };
+
+export interface TestUser {
+  id: string;
+  username: string;
+  password: string;
+  token: string;
+}
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** `http://127.0.0.1:PORT`, a real listening server. */
+  baseUrl: string;
+  dataDir: string;
+  admin: TestUser;
+  http: () => ReturnType<typeof request>;
+  /** Creates a user with the given server role and logs them in. */
+  createUser(role?: 'admin' | 'user', username?: string): Promise<TestUser>;
+  login(username: string, password: string): Promise<string>;
+  /** Creates a library as the admin; returns its id. */
+  createLibrary(body?: Record<string, unknown>): Promise<string>;
+  grant(
+    libraryId: string,
+    userId: string,
+    role: 'none' | 'read' | 'write' | 'admin',
+  ): Promise<void>;
+  /** Stops the server; with `keepData` the data folder stays for a restart. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+let userCounter = 0;
+
+/** Boots the whole application on a real port with a fresh SQLite data folder. */
+export async function createTestApp(overrides: AppConfigOverrides = {}): Promise<TestApp> {
+  const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'reelay-test-'));
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      AppModule.forRoot({
+        DATA_DIR: dataDir,
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+        JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+        ...overrides,
+      }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    logger: ['error', 'warn'],
+  });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const http = () => request(baseUrl);
+
+  const login = async (username: string, password: string): Promise<string> => {
+    const response = await http().post('/auth/login').send({ username, password }).expect(200);
+    return (response.body as { accessToken: string }).accessToken;
+  };
+  const adminToken = await login(ADMIN.username, ADMIN.password);
+  const me = await http().get('/auth/me').set('Authorization', `Bearer ${adminToken}`).expect(200);
+  const admin: TestUser = { ...ADMIN, id: (me.body as { id: string }).id, token: adminToken };
+
+  return {
+    app,
+    baseUrl,
+    dataDir,
+    admin,
+    http,
+    login,
+    async createUser(role = 'user', username = `user${++userCounter}-${process.pid}`) {
+      const password = `password-of-${username}`;
+      const response = await http()
+        .post('/users')
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send({ username, password, role })
+        .expect(201);
+      const token = await login(username, password);
+      return { id: (response.body as { id: string }).id, username, password, token };
+    },
+    async createLibrary(body = {}) {
+      const response = await http()
+        .post('/libraries')
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send({ name: 'Library', type: 'photos', ...body })
+        .expect(201);
+      return (response.body as { id: string }).id;
+    },
+    async grant(libraryId, userId, role) {
+      await http()
+        .put(`/libraries/${libraryId}/users/${userId}`)
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send({ role })
+        .expect(204);
+    },
+    async close(options = {}) {
+      await app.close();
+      if (!options.keepData && overrides.DATA_DIR === undefined) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
