@@ -103,6 +103,8 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     response: ServerResponse,
     options: SseStreamOptions,
   ): void {
+    // The client may have gone while the request was authenticated: 'close' would never come.
+    if (request.socket.destroyed) return;
     request.socket.setTimeout(0);
     request.socket.setNoDelay(true);
     response.writeHead(200, SSE_HEADERS);
