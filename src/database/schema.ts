@@ -42,9 +42,84 @@ export interface MediasTable {
   height: number | null;
 }
 
+/** The columns every catalog table shares. */
+interface CatalogColumns {
+  id: string;
+  library_id: string;
+  name: string;
+  added: number;
+  updated: number;
+}
+
+export interface SeriesTable extends CatalogColumns {
+  overview: string | null;
+  year: number | null;
+}
+
+export interface EpisodesTable extends CatalogColumns {
+  serie_id: string;
+  season: number | null;
+  number: number | null;
+  overview: string | null;
+  media_id: string | null;
+}
+
+export interface MoviesTable extends CatalogColumns {
+  overview: string | null;
+  year: number | null;
+  media_id: string | null;
+}
+
+export interface PeopleTable extends CatalogColumns {
+  overview: string | null;
+}
+
+export type TagsTable = CatalogColumns;
+
+/** A user's own values on a media; null until the user sets them. */
+export interface MediaUserDataTable {
+  user_id: string;
+  media_id: string;
+  progress: number | null;
+  progress_modified: number | null;
+  rating: number | null;
+  rating_modified: number | null;
+}
+
+export interface BackupsTable {
+  id: string;
+  name: string;
+  /** Null for a server-wide backup. */
+  library_id: string | null;
+  /** Relative to the backup directory. */
+  path: string;
+  schedule: string | null;
+  status: 'idle' | 'inProgress' | 'done' | 'error';
+  added: number;
+  updated: number;
+  started: number | null;
+  finished: number | null;
+  /** The last archive written, relative to the backup directory. */
+  archive: string | null;
+  archive_size: number | null;
+  files: number;
+  files_done: number;
+  files_missing: number;
+  bytes: number;
+  bytes_done: number;
+  error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
   library_users: LibraryUsersTable;
   medias: MediasTable;
+  series: SeriesTable;
+  episodes: EpisodesTable;
+  movies: MoviesTable;
+  people: PeopleTable;
+  tags: TagsTable;
+  media_user_data: MediaUserDataTable;
+  backups: BackupsTable;
 }

@@ -1,0 +1,58 @@
+import type { Kysely, CreateTableBuilder } from 'kysely';
+
+/** The columns every catalog table shares: its id, its library and its name. */
+function catalogTable(db: Kysely<unknown>, name: string): CreateTableBuilder<string> {
+  return db.schema
+    .createTable(name)
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('library_id', 'text', (col) =>
+      col.notNull().references('libraries.id').onDelete('cascade'),
+    )
+    .addColumn('name', 'text', (col) => col.notNull())
+    .addColumn('added', 'integer', (col) => col.notNull())
+    .addColumn('updated', 'integer', (col) => col.notNull());
+}
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await catalogTable(db, 'series')
+    .addColumn('overview', 'text')
+    .addColumn('year', 'integer')
+    .execute();
+  await catalogTable(db, 'episodes')
+    .addColumn('serie_id', 'text', (col) => col.notNull().references('series.id').onDelete('cascade'))
+    .addColumn('season', 'integer')
+    .addColumn('number', 'integer')
+    .addColumn('overview', 'text')
+    // The episode outlives its file: losing the file unlinks it rather than erasing the metadata.
+    .addColumn('media_id', 'text', (col) => col.references('medias.id').onDelete('set null'))
+    .execute();
+  await catalogTable(db, 'movies')
+    .addColumn('overview', 'text')
+    .addColumn('year', 'integer')
+    .addColumn('media_id', 'text', (col) => col.references('medias.id').onDelete('set null'))
+    .execute();
+  await catalogTable(db, 'people').addColumn('overview', 'text').execute();
+  await catalogTable(db, 'tags').execute();
+
+  for (const table of ['series', 'movies', 'people', 'tags']) {
+    await db.schema
+      .createIndex(`${table}_library_idx`)
+      .on(table)
+      .columns(['library_id', 'name'])
+      .execute();
+  }
+  await db.schema
+    .createIndex('tags_library_name_unique')
+    .on('tags')
+    .columns(['library_id', 'name'])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('episodes_serie_idx')
+    .on('episodes')
+    .columns(['serie_id', 'season', 'number'])
+    .execute();
+  await db.schema.createIndex('episodes_library_idx').on('episodes').column('library_id').execute();
+  await db.schema.createIndex('episodes_media_idx').on('episodes').column('media_id').execute();
+  await db.schema.createIndex('movies_media_idx').on('movies').column('media_id').execute();
+}
