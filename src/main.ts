@@ -2,25 +2,51 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import type { AppConfig } from './config/app-config.js';
-import { ConfigError } from './config/app-config.js';
-import { APP_CONFIG } from './config/config.provider.js';
+import { type AppConfig, ConfigError, loadAppConfig } from './config/app-config.js';
+
+/** A start that failed for a reason the operator can fix; its message says all there is to say. */
+class StartError extends Error {}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    throw new StartError(`DATA_DIR "${dataDir}" cannot be used: ${(error as Error).message}`);
+  }
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+async function listen(app: NestExpressApplication, config: AppConfig): Promise<number> {
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    throw new StartError(
+      `Cannot listen on ${urlOf(config.host, config.port)}: ${(error as Error).message}`,
+    );
+  }
+  return (app.getHttpServer().address() as AddressInfo).port;
+}
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
-    bodyParser: true,
-  });
+  // Checked before Nest starts, so that a bad value ends the start with its message alone.
+  const config = loadAppConfig(process.env);
+  prepareDataDir(config.dataDir);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot());
   configureApp(app);
-  const config = app.get<AppConfig>(APP_CONFIG);
-  await app.listen(config.port, config.host);
-  new Logger('Reelay').log(
-    `Listening on http://${config.host}:${config.port} (API docs at /api/docs)`,
-  );
+  const port = await listen(app, config);
+  new Logger('Reelay').log(`Listening on ${urlOf(config.host, port)} (API docs at /api/docs)`);
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  const expected = error instanceof ConfigError || error instanceof StartError;
+  console.error(expected ? error.message : error);
   process.exit(1);
 });

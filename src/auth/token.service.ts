@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
@@ -27,18 +27,26 @@ export const TOKEN_FAILURE_MESSAGES: Record<TokenFailure, string> = {
   'unknown-user': 'The token belongs to a user that no longer exists',
 };
 
+const MIN_SECRET_LENGTH = 32;
+
 /** Reads the kept secret, or creates it on first start so that tokens survive restarts. */
 function loadOrCreateSecret(config: AppConfig): string {
   if (config.jwtSecret) return config.jwtSecret;
   const file = join(config.dataDir, 'jwt-secret');
+  let secret: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    secret = readFileSync(file, 'utf8').trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const secret = randomBytes(48).toString('base64url');
+    secret = randomBytes(48).toString('base64url');
+    mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-    return secret;
   }
+  // An empty or cut file (a crash while it was written) must not become a guessable key.
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(`${file} holds no usable secret: delete it to generate a new one`);
+  }
+  return secret;
 }
 
 /** Issues and verifies access tokens: HS256 only, signed with one KeyObject. */

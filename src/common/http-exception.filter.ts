@@ -6,7 +6,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 
 export interface ErrorBody {
@@ -23,6 +23,18 @@ interface StatusError {
   message?: unknown;
 }
 
+/**
+ * Nest's answer to an unknown route names the URL, and a query string may carry a token: the
+ * error names the path alone.
+ */
+function withoutQueryString(body: ErrorBody, request: Request): ErrorBody {
+  const url = request.originalUrl;
+  if (typeof url !== 'string' || typeof body.message !== 'string') return body;
+  const queryStart = url.indexOf('?');
+  if (queryStart < 0) return body;
+  return { ...body, message: body.message.replaceAll(url, url.slice(0, queryStart)) };
+}
+
 function statusOf(error: StatusError): number | undefined {
   const status = error.status ?? error.statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : undefined;
@@ -37,8 +49,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const body = withoutQueryString(this.toBody(exception), http.getRequest<Request>());
     if (response.headersSent) {
       response.destroy();
       return;

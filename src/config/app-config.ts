@@ -61,13 +61,13 @@ class EnvReader {
     return value;
   }
 
-  duration(name: string, fallbackSeconds: number): number {
+  duration(name: string, fallbackSeconds: number, maxDays: number): number {
     const raw = this.string(name);
     if (raw === undefined) return fallbackSeconds;
     const seconds = parseDurationSeconds(raw);
-    if (seconds === undefined) {
+    if (seconds === undefined || seconds > maxDays * DURATION_UNITS.d) {
       this.errors.push(
-        `${name} must be a positive duration such as 3600, 30m, 1h or 7d (got "${raw}")`,
+        `${name} must be a positive duration such as 3600, 30m, 1h or 7d, at most ${maxDays}d (got "${raw}")`,
       );
       return fallbackSeconds;
     }
@@ -102,15 +102,15 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     read.errors.push('ADMIN_USERNAME may hold 1 to 64 letters, digits, ".", "_" or "-"');
   }
   const adminPassword = read.string('ADMIN_PASSWORD');
-  if (adminPassword !== undefined && adminPassword.length < 8) {
-    read.errors.push('ADMIN_PASSWORD must be at least 8 characters long');
+  if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 256)) {
+    read.errors.push('ADMIN_PASSWORD must be 8 to 256 characters long');
   }
   const config: AppConfig = {
     port: read.integer('PORT', 3000, 0, 65535),
     host: read.string('HOST', '127.0.0.1'),
     dataDir,
     jwtSecret,
-    jwtTtlSeconds: read.duration('JWT_TTL', 3600),
+    jwtTtlSeconds: read.duration('JWT_TTL', 3600, 365),
     adminUsername,
     adminPassword,
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),

@@ -11,6 +11,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import { LIBRARY_ROLES, type LibraryRole } from '../access/roles.js';
+import { IsOptionalNotNull } from '../common/validation.decorators.js';
 import { LIBRARY_TYPES, type LibraryType } from '../events/events.types.js';
 
 export class LibraryCredentialsDto {
@@ -44,25 +45,29 @@ export class CreateLibraryDto {
   type!: LibraryType;
 
   @ApiPropertyOptional({ description: 'absolute folder on the server (server admins only)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(4096)
   @Matches(/^\/[^\0]*$/, { message: 'root must be an absolute path' })
   root?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: LibraryCredentialsDto, writeOnly: true })
-  @IsOptional()
+  @IsOptionalNotNull()
+  @IsObject()
   @ValidateNested()
   @Type(() => LibraryCredentialsDto)
   credentials?: LibraryCredentialsDto;
 }
 
-export class UpdateLibraryDto extends PartialType(CreateLibraryDto) {}
+/** Every field may be left out; none may be `null`. */
+export class UpdateLibraryDto extends PartialType(CreateLibraryDto, {
+  skipNullProperties: false,
+}) {}
 
 export class SetLibraryRoleDto {
   @ApiProperty({ enum: LIBRARY_ROLES, description: '`none` removes the grant' })

@@ -25,15 +25,20 @@ export class PasswordHasher {
     ].join('$');
   }
 
+  /** False for a wrong password and for a stored value that is not one of our hashes. */
   async verify(password: string, stored: string): Promise<boolean> {
-    const [scheme, n, r, p, salt, hash] = stored.split('$');
-    if (scheme !== 'scrypt' || !salt || !hash) return false;
+    const [scheme, n, r, p, salt, hash, ...rest] = stored.split('$');
+    if (scheme !== 'scrypt' || !salt || !hash || rest.length > 0) return false;
     const expected = Buffer.from(hash, 'base64url');
-    const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
-      N: Number(n),
-      r: Number(r),
-      p: Number(p),
-    });
+    if (expected.length === 0) return false;
+    const params = { N: Number(n), r: Number(r), p: Number(p) };
+    let actual: Buffer;
+    try {
+      actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, params);
+    } catch {
+      // Parameters scrypt refuses (not a power of two, beyond its memory bound) hash nothing.
+      return false;
+    }
     return timingSafeEqual(actual, expected);
   }
 }

@@ -12,8 +12,14 @@ export class UsersRepository {
     return this.database.db;
   }
 
-  async insert(user: UserRecord): Promise<void> {
-    await this.db.insertInto('users').values(user).execute();
+  /** False when the username is taken: the unique index decides, so concurrent creates race safely. */
+  async insert(user: UserRecord): Promise<boolean> {
+    const result = await this.db
+      .insertInto('users')
+      .values(user)
+      .onConflict((conflict) => conflict.column('username').doNothing())
+      .executeTakeFirst();
+    return result.numInsertedOrUpdatedRows === 1n;
   }
 
   findById(id: string): Promise<UserRecord | undefined> {

@@ -48,9 +48,6 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async create(input: CreateUserDto): Promise<UserDto> {
-    if (await this.repository.findByUsername(input.username)) {
-      throw new ConflictException(`A user named "${input.username}" already exists`);
-    }
     const user: UserRecord = {
       id: randomUUID(),
       username: input.username,
@@ -58,7 +55,9 @@ export class UsersService implements OnApplicationBootstrap {
       role: input.role,
       created_at: Date.now(),
     };
-    await this.repository.insert(user);
+    if (!(await this.repository.insert(user))) {
+      throw new ConflictException(`A user named "${input.username}" already exists`);
+    }
     this.access.addAccount({ id: user.id, username: user.username, role: user.role });
     return toDto(user);
   }
