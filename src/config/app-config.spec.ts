@@ -1,0 +1,178 @@
+import { ConfigError, loadAppConfig, parseDurationSeconds } from './app-config.js';
+
+const CWD = '/srv/reelay';
+
+function configError(env: Record<string, string>): string {
+  let thrown: unknown;
+  try {
+    loadAppConfig(env, CWD);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return (thrown as ConfigError).message;
+}
+
+describe('loadAppConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadAppConfig({}, CWD);
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.adminPassword).toBeUndefined();
+    expect(config.ffmpegPath).toBeUndefined();
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: '/srv/reelay/data',
+      jwtTtlSeconds: 3600,
+      adminUsername: 'admin',
+      uploadMaxBytes: 10 * 1024 ** 3,
+      backupDir: '/srv/reelay/data/backups',
+      sse: {
+        retryMs: 3000,
+        keepaliveMs: 30_000,
+        maxQueueEvents: 1024,
+        maxQueueBytes: 1024 * 1024,
+        historySize: 10_000,
+      },
+      benchPublish: false,
+    });
+  });
+
+  it('treats an empty value as unset', () => {
+    const config = loadAppConfig({ PORT: '', JWT_SECRET: '', ADMIN_PASSWORD: '' }, CWD);
+    expect(config.port).toBe(3000);
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.adminPassword).toBeUndefined();
+  });
+
+  it('reads every variable', () => {
+    const config = loadAppConfig(
+      {
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        DATA_DIR: 'var/reelay',
+        JWT_SECRET: 's'.repeat(32),
+        JWT_TTL: '2h',
+        ADMIN_USERNAME: 'root.admin',
+        ADMIN_PASSWORD: 'correct horse',
+        UPLOAD_MAX_BYTES: '1048576',
+        BACKUP_DIR: '/backups',
+        FFMPEG_PATH: '/usr/bin/ffmpeg',
+        SSE_RETRY_MS: '500',
+        SSE_KEEPALIVE_MS: '15000',
+        SSE_MAX_QUEUE_EVENTS: '64',
+        SSE_MAX_QUEUE_BYTES: '65536',
+        SSE_HISTORY_SIZE: '0',
+        REELAY_BENCH_PUBLISH: 'true',
+      },
+      CWD,
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/srv/reelay/var/reelay',
+      jwtSecret: 's'.repeat(32),
+      jwtTtlSeconds: 7200,
+      adminUsername: 'root.admin',
+      adminPassword: 'correct horse',
+      uploadMaxBytes: 1048576,
+      backupDir: '/backups',
+      ffmpegPath: '/usr/bin/ffmpeg',
+      sse: {
+        retryMs: 500,
+        keepaliveMs: 15000,
+        maxQueueEvents: 64,
+        maxQueueBytes: 65536,
+        historySize: 0,
+      },
+      benchPublish: true,
+    });
+  });
+
+  it('puts BACKUP_DIR under DATA_DIR unless it is given', () => {
+    expect(loadAppConfig({ DATA_DIR: '/var/lib/reelay' }, CWD).backupDir).toBe(
+      '/var/lib/reelay/backups',
+    );
+    expect(loadAppConfig({ BACKUP_DIR: 'saved' }, CWD).backupDir).toBe('/srv/reelay/saved');
+  });
+
+  it.each([
+    ['3600', 3600],
+    ['90s', 90],
+    ['30m', 1800],
+    ['1h', 3600],
+    ['7d', 604800],
+    [' 45 ', 45],
+    ['365d', 365 * 86400],
+  ])('reads JWT_TTL=%p as %p seconds', (value, seconds) => {
+    expect(loadAppConfig({ JWT_TTL: value }, CWD).jwtTtlSeconds).toBe(seconds);
+  });
+
+  it.each(['0', '0h', '-5', '1.5h', 'h', '10w', 'one hour', '366d', '1e3'])(
+    'refuses JWT_TTL=%p',
+    (value) => {
+      expect(configError({ JWT_TTL: value })).toContain(
+        `JWT_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "${value}")`,
+      );
+    },
+  );
+
+  it('lists every bad value in one message', () => {
+    const message = configError({
+      PORT: 'abc',
+      JWT_TTL: 'soon',
+      JWT_SECRET: 'short',
+      ADMIN_USERNAME: 'bad name',
+      ADMIN_PASSWORD: 'short',
+      UPLOAD_MAX_BYTES: '0',
+      SSE_KEEPALIVE_MS: '5',
+      REELAY_BENCH_PUBLISH: 'maybe',
+    });
+    expect(message.split('\n')).toEqual([
+      'Invalid configuration:',
+      '  - JWT_SECRET must be at least 32 characters long',
+      '  - ADMIN_USERNAME may hold 1 to 64 letters, digits, ".", "_" or "-"',
+      '  - ADMIN_PASSWORD must be 8 to 256 characters long',
+      '  - PORT must be a whole number from 0 to 65535 (got "abc")',
+      '  - JWT_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "soon")',
+      `  - UPLOAD_MAX_BYTES must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got "0")`,
+      '  - SSE_KEEPALIVE_MS must be a whole number from 10 to 3600000 (got "5")',
+      '  - REELAY_BENCH_PUBLISH must be true or false (got "maybe")',
+    ]);
+  });
+
+  it.each(['65536', '-1', '80.5', '0x50', '1e3', 'abc'])('refuses PORT=%p', (value) => {
+    expect(configError({ PORT: value })).toContain(
+      `PORT must be a whole number from 0 to 65535 (got "${value}")`,
+    );
+  });
+
+  it('accepts PORT=0 (any free port) and spaces around a number', () => {
+    expect(loadAppConfig({ PORT: '0' }, CWD).port).toBe(0);
+    expect(loadAppConfig({ PORT: ' 8080 ' }, CWD).port).toBe(8080);
+  });
+
+  it('refuses an admin password longer than login accepts', () => {
+    expect(configError({ ADMIN_PASSWORD: 'x'.repeat(257) })).toContain(
+      'ADMIN_PASSWORD must be 8 to 256 characters long',
+    );
+    expect(loadAppConfig({ ADMIN_PASSWORD: 'x'.repeat(256) }, CWD).adminPassword).toHaveLength(256);
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  it('reads a bare number as seconds and each unit', () => {
+    expect(parseDurationSeconds('15')).toBe(15);
+    expect(parseDurationSeconds('15s')).toBe(15);
+    expect(parseDurationSeconds('15m')).toBe(900);
+    expect(parseDurationSeconds('15h')).toBe(54000);
+    expect(parseDurationSeconds('15d')).toBe(1296000);
+  });
+
+  it('gives undefined for zero and for what is not a duration', () => {
+    expect(parseDurationSeconds('0')).toBeUndefined();
+    expect(parseDurationSeconds('')).toBeUndefined();
+    expect(parseDurationSeconds('m')).toBeUndefined();
+    expect(parseDurationSeconds('1H')).toBeUndefined();
+  });
+});
