@@ -11,6 +11,8 @@ import { configureApp } from '../../src/app.setup.js';
 import type { AppConfigOverrides } from '../../src/config/config.provider.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
+/** The JWT_SECRET every test app signs with, unless a test overrides it. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export interface TestUser {
   id: string;
@@ -51,7 +53,7 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
         DATA_DIR: dataDir,
         ADMIN_USERNAME: ADMIN.username,
         ADMIN_PASSWORD: ADMIN.password,
-        JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+        JWT_SECRET: TEST_JWT_SECRET,
         ...overrides,
       }),
     ],
