@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BenchModule } from './bench/bench.module.js';
 import { HealthController } from './common/health.controller.js';
+import { loadAppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import type { AppConfigOverrides } from './config/config.provider.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -13,6 +15,7 @@ import { UsersModule } from './users/users.module.js';
 export class AppModule {
   /** The whole application; `overrides` take the place of environment variables (tests). */
   static forRoot(overrides: AppConfigOverrides = {}): DynamicModule {
+    const { benchPublish } = loadAppConfig({ ...process.env, ...overrides });
     return {
       module: AppModule,
       imports: [
@@ -23,6 +26,7 @@ export class AppModule {
         UsersModule,
         LibrariesModule,
         EventsModule,
+        ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],
     };

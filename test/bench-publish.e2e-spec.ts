@@ -1,0 +1,101 @@
+import { RawSseClient } from './support/sse-client.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+describe('bench publish path', () => {
+  describe('in a normal start', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ REELAY_BENCH_PUBLISH: undefined });
+    });
+    afterAll(() => t.close());
+
+    it('does not exist, even for a server admin', async () => {
+      await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .send({ count: 1 })
+        .expect(404);
+    });
+  });
+
+  describe('with REELAY_BENCH_PUBLISH=true', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ REELAY_BENCH_PUBLISH: 'true' });
+    });
+    afterAll(() => t.close());
+
+    it('publishes events through the real filter, to those who may read them', async () => {
+      const [shown, hidden] = [await t.createLibrary(), await t.createLibrary()];
+      const reader = await t.createUser();
+      await t.grant(shown, reader.id, 'read');
+      const client = await RawSseClient.open(t.baseUrl, '/sse', {
+        Authorization: `Bearer ${reader.token}`,
+      });
+      await client.waitUntil((c) => c.body.includes('retry:'));
+
+      const response = await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .send({ count: 4, size: 600, libraries: [shown, hidden] })
+        .expect(200);
+      expect(response.body).toEqual({ published: 4 });
+
+      await client.waitUntil((c) => (c.body.match(/event: medias\n/g) ?? []).length === 2);
+      const frames = client.body.split('\n\n').filter((frame) => frame.includes('event: medias'));
+      for (const frame of frames) {
+        const data = /\ndata: (.*)$/.exec(frame)?.[1] ?? '';
+        expect(data.length).toBeGreaterThan(580);
+        expect(data.length).toBeLessThan(630);
+        const { Medias } = JSON.parse(data) as {
+          Medias: { library: string; medias: { media: { sentAt: number } }[] };
+        };
+        expect(Medias.library).toBe(shown);
+        expect(Math.abs(Medias.medias[0].media.sentAt - Date.now())).toBeLessThan(5000);
+      }
+      expect(client.body).not.toContain(hidden);
+      client.close();
+    });
+
+    it('spreads events over every library when none is named', async () => {
+      const response = await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .send({ count: 3 })
+        .expect(200);
+      expect(response.body).toEqual({ published: 3 });
+    });
+
+    it('is for server admins only', async () => {
+      const user = await t.createUser();
+      await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${user.token}`)
+        .send({ count: 1 })
+        .expect(403);
+      await t.http().post('/bench/publish').send({ count: 1 }).expect(401);
+    });
+
+    it.each([
+      [{}],
+      [{ count: 0 }],
+      [{ count: 100_001 }],
+      [{ count: 1, size: -1 }],
+      [{ count: 1, libraries: [] }],
+      [{ count: 1, libraries: [''] }],
+      [{ count: 1, extra: true }],
+    ])('refuses %j with a 400', async (body) => {
+      const response = await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .send(body)
+        .expect(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    });
+  });
+});
