@@ -55,6 +55,11 @@ export class SseConnection {
       this.queue[this.queueStart++] = EMPTY;
       this.skipped++;
     }
+    // A client that never reads must not grow the array by one dead slot per event forever.
+    if (this.queueStart > maxEvents) {
+      this.queue = this.queue.slice(this.queueStart);
+      this.queueStart = 0;
+    }
     return !this.scheduled && !this.waitingForDrain;
   }
 

@@ -1,0 +1,237 @@
+import * as fc from 'fast-check';
+import type { ServerResponse } from 'node:http';
+import type { Principal } from '../../access/principal.js';
+import { SseConnection, type QueueLimits } from './sse-connection.js';
+import { laggedFrame, PING_FRAME } from './sse-frames.js';
+
+/** Stands in for the socket side of a ServerResponse: records writes, reports backpressure. */
+class FakeResponse {
+  readonly writes: Buffer[] = [];
+  accepts = true;
+  destroyed = false;
+
+  write(chunk: Buffer): boolean {
+    this.writes.push(chunk);
+    return this.accepts;
+  }
+
+  get text(): string {
+    return Buffer.concat(this.writes).toString();
+  }
+}
+
+const frame = (id: number, size = 0) =>
+  Buffer.from(`event: tags\nid: ${id}\ndata: ${'x'.repeat(size)}\n\n`);
+
+function connectionWith(limits: QueueLimits, now = 0) {
+  const response = new FakeResponse();
+  const connection = new SseConnection(
+    response as unknown as ServerResponse,
+    {} as Principal,
+    null,
+    Number.MAX_SAFE_INTEGER,
+    limits,
+    now,
+  );
+  return { response, connection };
+}
+
+/** Problems in a delivered stream: frames 1..count in order, each gap announced exactly once. */
+function deliveryProblems(text: string, count: number): string[] {
+  const problems: string[] = [];
+  let expectedNext = 1;
+  let announced = 0;
+  for (const block of text.split('\n\n').filter((part) => part !== '')) {
+    const lagged = /^event: lagged\ndata: \{"Lagged":\{"skipped":(\d+)\}\}$/.exec(block);
+    if (lagged) {
+      if (announced > 0 || Number(lagged[1]) === 0) problems.push(`bad lagged: ${block}`);
+      announced = Number(lagged[1]);
+      continue;
+    }
+    const id = Number(/^event: tags\nid: (\d+)\n/.exec(block)?.[1]);
+    if (id !== expectedNext + announced) problems.push(`got ${id} after ${expectedNext - 1}`);
+    expectedNext = id + 1;
+    announced = 0;
+  }
+  if (expectedNext !== count + 1) problems.push(`ended at ${expectedNext - 1} of ${count}`);
+  return problems;
+}
+
+const roomy = { maxEvents: 100, maxBytes: 1 << 20 };
+
+describe('SseConnection', () => {
+  it('asks for one flush, then writes everything queued as one chunk, in order', () => {
+    const { response, connection } = connectionWith(roomy);
+    expect(connection.enqueue(frame(1))).toBe(true);
+    connection.scheduled = true;
+    expect(connection.enqueue(frame(2))).toBe(false);
+    expect(connection.enqueue(frame(3))).toBe(false);
+    expect(connection.pendingEvents).toBe(3);
+    expect(connection.pendingBytes).toBe(frame(1).length * 3);
+
+    connection.flush(50);
+    expect(connection.scheduled).toBe(false);
+    expect(response.writes).toHaveLength(1);
+    expect(response.text).toBe(Buffer.concat([frame(1), frame(2), frame(3)]).toString());
+    expect(connection.pendingEvents).toBe(0);
+    expect(connection.pendingBytes).toBe(0);
+    expect(connection.lastWriteAt).toBe(50);
+  });
+
+  it('writes a lone frame as it is, without copying it', () => {
+    const { response, connection } = connectionWith(roomy);
+    const only = frame(1);
+    connection.enqueue(only);
+    connection.flush(1);
+    expect(response.writes[0]).toBe(only);
+  });
+
+  it('writes nothing when nothing waits or the response is gone', () => {
+    const { response, connection } = connectionWith(roomy);
+    connection.flush(1);
+    connection.enqueue(frame(1));
+    response.destroyed = true;
+    connection.flush(2);
+    expect(response.writes).toHaveLength(0);
+  });
+
+  it('keeps at most maxEvents, dropping the oldest, and announces the count before the rest', () => {
+    const { response, connection } = connectionWith({ maxEvents: 3, maxBytes: 1 << 20 });
+    for (let id = 1; id <= 7; id++) connection.enqueue(frame(id));
+    expect(connection.pendingEvents).toBe(3);
+    expect(connection.pendingBytes).toBe(frame(5).length * 3);
+    connection.flush(1);
+    expect(response.text).toBe(
+      Buffer.concat([laggedFrame(4), frame(5), frame(6), frame(7)]).toString(),
+    );
+  });
+
+  it('keeps at most maxBytes, but always the newest frame even when it alone is larger', () => {
+    const { response, connection } = connectionWith({ maxEvents: 100, maxBytes: 100 });
+    for (let id = 1; id <= 5; id++) connection.enqueue(frame(id, 20));
+    expect(connection.pendingBytes).toBeLessThanOrEqual(100);
+    const kept = connection.pendingEvents;
+    expect(kept).toBe(Math.floor(100 / frame(1, 20).length));
+    connection.enqueue(frame(6, 500));
+    expect(connection.pendingEvents).toBe(1);
+    connection.flush(1);
+    expect(response.text).toBe(Buffer.concat([laggedFrame(5), frame(6, 500)]).toString());
+  });
+
+  it('stops writing while the socket is backed up, and resumes on drain with the lag count', () => {
+    const { response, connection } = connectionWith({ maxEvents: 2, maxBytes: 1 << 20 });
+    response.accepts = false;
+    connection.enqueue(frame(1));
+    connection.flush(1);
+    expect(response.writes).toHaveLength(1);
+
+    response.accepts = true;
+    for (let id = 2; id <= 6; id++) expect(connection.enqueue(frame(id))).toBe(false);
+    connection.flush(2);
+    connection.ping(3);
+    expect(response.writes).toHaveLength(1);
+    expect(connection.pendingEvents).toBe(2);
+
+    expect(connection.drained()).toBe(true);
+    connection.flush(4);
+    expect(response.writes).toHaveLength(2);
+    expect(response.writes[1].toString()).toBe(
+      Buffer.concat([laggedFrame(3), frame(5), frame(6)]).toString(),
+    );
+    expect(connection.drained()).toBe(false);
+    connection.enqueue(frame(7));
+    connection.flush(5);
+    expect(response.writes[2].toString()).toBe(frame(7).toString());
+  });
+
+  it('does not ask for a flush on drain while one is already scheduled', () => {
+    const { response, connection } = connectionWith(roomy);
+    response.accepts = false;
+    connection.enqueue(frame(1));
+    connection.flush(1);
+    connection.enqueue(frame(2));
+    connection.scheduled = true;
+    expect(connection.drained()).toBe(false);
+  });
+
+  it('pings only when idle: nothing queued and nothing waiting on the socket', () => {
+    const { response, connection } = connectionWith(roomy, 0);
+    connection.ping(10);
+    expect(response.writes).toEqual([PING_FRAME]);
+    expect(connection.lastWriteAt).toBe(10);
+
+    connection.enqueue(frame(1));
+    connection.ping(20);
+    expect(response.writes).toHaveLength(1);
+  });
+
+  it('holds a bounded amount for a client that never reads, however many events pass', () => {
+    const { response, connection } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
+    response.accepts = false;
+    connection.enqueue(frame(0));
+    connection.flush(0);
+    for (let id = 1; id <= 50_000; id++) connection.enqueue(frame(id));
+    expect(connection.pendingEvents).toBe(4);
+    // The slots of dropped frames count too: a stalled client must not grow them forever.
+    expect((Reflect.get(connection, 'queue') as unknown[]).length).toBeLessThan(100);
+    expect(connection.drained()).toBe(true);
+    connection.flush(1);
+    expect(response.writes[1].toString()).toBe(
+      Buffer.concat([
+        laggedFrame(49_996),
+        ...[49_997, 49_998, 49_999, 50_000].map((id) => frame(id)),
+      ]).toString(),
+    );
+  });
+
+  it('whatever the socket does, delivers frames in order, announces every gap exactly, within bounds', () => {
+    type Step =
+      { kind: 'enqueue'; size: number } | { kind: 'flush'; accepts: boolean } | { kind: 'drain' };
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('enqueue' as const), size: fc.integer({ min: 0, max: 60 }) }),
+      fc.record({ kind: fc.constant('flush' as const), accepts: fc.boolean() }),
+      fc.record({ kind: fc.constant('drain' as const) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(step, { maxLength: 80 }),
+        (maxEvents, maxBytes, steps: Step[]) => {
+          const { response, connection } = connectionWith({ maxEvents, maxBytes });
+          const problems: string[] = [];
+          let enqueued = 0;
+          let waiting = false;
+          for (const s of steps) {
+            if (s.kind === 'enqueue') {
+              const needsFlush = connection.enqueue(frame(++enqueued, s.size));
+              const { pendingEvents, pendingBytes } = connection;
+              const slots = (Reflect.get(connection, 'queue') as unknown[]).length;
+              if (needsFlush === waiting) problems.push('asked for a flush while waiting');
+              if (pendingEvents > maxEvents) problems.push(`${pendingEvents} events queued`);
+              if (pendingEvents > 1 && pendingBytes > maxBytes) problems.push('over maxBytes');
+              if (slots > 2 * maxEvents + 1) problems.push(`${slots} slots held`);
+            } else if (s.kind === 'flush') {
+              response.accepts = s.accepts;
+              const before = response.writes.length;
+              const shouldWrite = connection.pendingEvents > 0 && !waiting;
+              connection.flush(0);
+              const wrote = response.writes.length > before;
+              if (wrote !== shouldWrite) problems.push(`wrote ${wrote} but should ${shouldWrite}`);
+              if (wrote) waiting = !s.accepts;
+            } else {
+              connection.drained();
+              waiting = false;
+            }
+          }
+          response.accepts = true;
+          connection.drained();
+          connection.flush(0);
+          problems.push(...deliveryProblems(response.text, enqueued));
+          expect(problems).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
