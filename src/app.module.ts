@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BenchModule } from './bench/bench.module.js';
+import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
 import { loadAppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         UsersModule,
         LibrariesModule,
         EventsModule,
+        CatalogModule,
         ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],

@@ -19,7 +19,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('year', 'integer')
     .execute();
   await catalogTable(db, 'episodes')
-    .addColumn('serie_id', 'text', (col) => col.notNull().references('series.id').onDelete('cascade'))
+    .addColumn('serie_id', 'text', (col) =>
+      col.notNull().references('series.id').onDelete('cascade'),
+    )
     .addColumn('season', 'integer')
     .addColumn('number', 'integer')
     .addColumn('overview', 'text')
@@ -34,13 +36,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await catalogTable(db, 'people').addColumn('overview', 'text').execute();
   await catalogTable(db, 'tags').execute();
 
-  for (const table of ['series', 'movies', 'people', 'tags']) {
-    await db.schema
-      .createIndex(`${table}_library_idx`)
-      .on(table)
-      .columns(['library_id', 'name'])
-      .execute();
-  }
+  await Promise.all(
+    ['series', 'movies', 'people', 'tags'].map((table) =>
+      db.schema
+        .createIndex(`${table}_library_idx`)
+        .on(table)
+        .columns(['library_id', 'name'])
+        .execute(),
+    ),
+  );
   await db.schema
     .createIndex('tags_library_name_unique')
     .on('tags')
