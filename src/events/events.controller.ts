@@ -2,11 +2,13 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ServerAdminOnly } from '../auth/auth.decorators.js';
 import { EventHub } from './event-hub.js';
+import { type SocketStats, SocketService } from './socket/socket.service.js';
 import { type SseStats, SseService } from './sse/sse.service.js';
 
 export interface EventStats {
   lastEventId: number;
   sse: SseStats;
+  socketio: SocketStats;
 }
 
 @ApiTags('events')
@@ -17,11 +19,16 @@ export class EventsController {
   constructor(
     private readonly hub: EventHub,
     private readonly sse: SseService,
+    private readonly socketio: SocketService,
   ) {}
 
   /** Live figures of the event system, for operators and tests. */
   @Get('stats')
   stats(): EventStats {
-    return { lastEventId: this.hub.lastEventId, sse: this.sse.stats };
+    return {
+      lastEventId: this.hub.lastEventId,
+      sse: this.sse.stats,
+      socketio: this.socketio.stats,
+    };
   }
 }

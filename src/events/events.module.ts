@@ -3,6 +3,8 @@ import { AccessModule } from '../access/access.module.js';
 import { EventHub } from './event-hub.js';
 import { EventsController } from './events.controller.js';
 import { EventsPublisher } from './events.publisher.js';
+import { SocketGateway } from './socket/socket.gateway.js';
+import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
 import { SseService } from './sse/sse.service.js';
 
@@ -13,7 +15,7 @@ import { SseService } from './sse/sse.service.js';
 @Module({
   imports: [AccessModule],
   controllers: [SseController, EventsController],
-  providers: [EventHub, EventsPublisher, SseService],
+  providers: [EventHub, EventsPublisher, SseService, SocketService, SocketGateway],
   exports: [EventsPublisher],
 })
 export class EventsModule {}

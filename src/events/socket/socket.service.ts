@@ -1,0 +1,229 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Subscription } from 'rxjs';
+import type { Socket } from 'socket.io';
+import { AccessService } from '../../access/access.service.js';
+import type { Principal } from '../../access/principal.js';
+import { TokenRejected, TokenService } from '../../auth/token.service.js';
+import type { ErrorBody } from '../../common/http-exception.filter.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.provider.js';
+import {
+  canReceive,
+  forEachRecipient,
+  passesLibraryFilter,
+  receiverIsLibraryAdmin,
+  variantFor,
+} from '../audience.js';
+import { EventHub } from '../event-hub.js';
+import type { EventVariant, PublishedEvent } from '../published-event.js';
+import type { QueueLimits } from '../sse/sse-connection.js';
+import { SocketConnection } from './socket-connection.js';
+import { handshakeOptions, handshakeToken, type HandshakeOptions } from './socket-handshake.js';
+import { eventPacket, resyncPacket, type SocketPacket } from './socket-packets.js';
+
+export interface SocketStats {
+  connections: number;
+  queuedBytes: number;
+  queuedEvents: number;
+}
+
+/** A refused handshake: the client's `connect_error` carries `message` and `data`. */
+export class HandshakeRefused extends Error {
+  constructor(readonly data: ErrorBody) {
+    super(data.message as string);
+  }
+}
+
+interface Session extends HandshakeOptions {
+  principal: Principal;
+  expiresAt: number;
+}
+
+const EXPIRY_SWEEP_MS = 1000;
+
+/**
+ * Delivers the hub's events to every connected Socket.IO client, by the same rules as
+ * SseService: one hub subscription, each event's audience decided once from the live grants,
+ * then its packet (encoded once per variant) handed to the sockets of those users whose
+ * library filter lets it through.
+ */
+@Injectable()
+export class SocketService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SocketService.name);
+  private readonly limits: QueueLimits;
+  private readonly byUser = new Map<string, Set<SocketConnection>>();
+  /** Set by the handshake check, read once the socket is connected. */
+  private readonly sessions = new WeakMap<Socket, Session>();
+  private connectionCount = 0;
+  private subscriptions: Subscription[] = [];
+  private expiryTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly hub: EventHub,
+    private readonly access: AccessService,
+    private readonly tokens: TokenService,
+  ) {
+    this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
+  }
+
+  onModuleInit(): void {
+    this.subscriptions = [
+      this.hub.events$.subscribe((event) => this.dispatch(event)),
+      this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
+    ];
+    this.expiryTimer = setInterval(() => this.closeExpired(), EXPIRY_SWEEP_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    clearInterval(this.expiryTimer);
+  }
+
+  get stats(): SocketStats {
+    let queuedBytes = 0;
+    let queuedEvents = 0;
+    for (const connections of this.byUser.values()) {
+      for (const connection of connections) {
+        queuedBytes += connection.pendingBytes;
+        queuedEvents += connection.pendingEvents;
+      }
+    }
+    return { connections: this.connectionCount, queuedBytes, queuedEvents };
+  }
+
+  /**
+   * The handshake check (socket.io middleware): the token first, as the HTTP guard runs before
+   * the query is read, then the filter and the resume point. Throws HandshakeRefused.
+   */
+  authenticate(socket: Socket): void {
+    const { handshake } = socket;
+    const sources = {
+      auth: handshake.auth,
+      headers: handshake.headers,
+      query: handshake.query,
+      cookies: (socket.request as IncomingMessage & { cookies?: Record<string, unknown> }).cookies,
+    };
+    try {
+      const { principal, expiresAt } = this.tokens.verify(handshakeToken(sources));
+      this.sessions.set(socket, { principal, expiresAt, ...handshakeOptions(sources) });
+    } catch (error) {
+      if (error instanceof TokenRejected || error instanceof HttpException) throw refusal(error);
+      this.logger.error(error);
+      throw new HandshakeRefused(errorBody(500, 'Internal server error'));
+    }
+  }
+
+  /** Starts delivery to a socket that passed the handshake: what it missed first, then live. */
+  open(socket: Socket): void {
+    const session = this.sessions.get(socket);
+    this.sessions.delete(socket);
+    if (!session || !session.principal.active || Date.now() >= session.expiresAt) {
+      socket.disconnect(true);
+      return;
+    }
+    const connection = new SocketConnection(
+      socket,
+      session.principal,
+      session.filter,
+      session.expiresAt,
+      this.limits,
+    );
+    const engine = connection.engine;
+    engine.on('drain', connection.onEngineDrain);
+    socket.once('disconnect', () => {
+      engine.off('drain', connection.onEngineDrain);
+      this.unregister(connection);
+    });
+    if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
+    this.register(connection);
+  }
+
+  private replay(connection: SocketConnection, lastEventId: number): void {
+    const { complete, events } = this.hub.replayAfter(lastEventId);
+    if (!complete) {
+      connection.deliver(
+        resyncPacket(`events after ${lastEventId} are no longer available; reload your state`),
+      );
+    }
+    const { principal, filter } = connection;
+    for (const event of events) {
+      if (passesLibraryFilter(filter, event.library) && canReceive(principal, event)) {
+        connection.deliver(
+          packetOf(event, variantFor(event, receiverIsLibraryAdmin(principal, event))),
+        );
+      }
+    }
+  }
+
+  private dispatch(event: PublishedEvent): void {
+    if (this.connectionCount === 0) return;
+    let full: SocketPacket | undefined;
+    let forReaders: SocketPacket | undefined;
+    forEachRecipient(event, this.access, (userId, variant) => {
+      const connections = this.byUser.get(userId);
+      if (connections === undefined) return;
+      let packet: SocketPacket | undefined;
+      for (const connection of connections) {
+        if (!passesLibraryFilter(connection.filter, event.library)) continue;
+        packet ??=
+          variant === event.full
+            ? (full ??= packetOf(event, variant))
+            : (forReaders ??= packetOf(event, variant));
+        connection.deliver(packet);
+      }
+    });
+  }
+
+  /** Sweeps once a second: a token that expired ends its socket, as on SSE. */
+  private closeExpired(): void {
+    const now = Date.now();
+    for (const connections of this.byUser.values()) {
+      for (const connection of connections) {
+        if (now >= connection.expiresAt) connection.socket.disconnect(true);
+      }
+    }
+  }
+
+  private register(connection: SocketConnection): void {
+    const userId = connection.principal.userId;
+    let connections = this.byUser.get(userId);
+    if (connections === undefined) this.byUser.set(userId, (connections = new Set()));
+    connections.add(connection);
+    this.connectionCount++;
+  }
+
+  private unregister(connection: SocketConnection): void {
+    const userId = connection.principal.userId;
+    const connections = this.byUser.get(userId);
+    if (!connections?.delete(connection)) return;
+    this.connectionCount--;
+    if (connections.size === 0) this.byUser.delete(userId);
+  }
+
+  private closeUser(userId: string): void {
+    for (const connection of this.byUser.get(userId) ?? []) connection.socket.disconnect(true);
+  }
+}
+
+function packetOf(event: PublishedEvent, variant: EventVariant): SocketPacket {
+  return eventPacket(event.name, event.id, variant.data);
+}
+
+function refusal(error: TokenRejected | HttpException): HandshakeRefused {
+  const statusCode = error instanceof TokenRejected ? 401 : error.getStatus();
+  return new HandshakeRefused(errorBody(statusCode, error.message));
+}
+
+function errorBody(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
