@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseService } from '../src/database/database.service.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
+import { mediaRow } from './support/media-rows.js';
 import type { RecordingEventSource } from './support/sse-client.js';
 import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
@@ -291,25 +292,8 @@ describe('catalog', () => {
   });
 
   it('links a movie to a media of its library only, and refuses a second tag of one name', async () => {
-    const now = Date.now();
-    const media = (libraryId: string) => ({
-      id: randomUUID(),
-      library_id: libraryId,
-      name: 'alien.mkv',
-      path: null,
-      mimetype: 'video/x-matroska',
-      size: 0,
-      modified: now,
-      added: now,
-      updated: now,
-      origin: 'metadata' as const,
-      description: null,
-      duration_ms: null,
-      width: null,
-      height: null,
-    });
-    const own = media(library);
-    const foreign = media(otherLibrary);
+    const own = mediaRow(library);
+    const foreign = mediaRow(otherLibrary);
     await database.db.insertInto('medias').values([own, foreign]).execute();
     const movies = `/libraries/${library}/movies`;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Kysely, Updateable } from 'kysely';
 import { DatabaseService } from '../database/database.service.js';
-import type { Database } from '../database/schema.js';
+import { mediaIsInLibrary } from '../database/media-queries.js';
 import type { CatalogChildLink, CatalogKind, CatalogTable } from './catalog-kinds.js';
 
 /** Every column a catalog table may have: each holds the shared ones and some of the others. */
@@ -19,7 +19,7 @@ export interface CatalogRow {
   media_id?: string | null;
 }
 
-type CatalogDatabase = Record<CatalogTable, CatalogRow> & Pick<Database, 'medias'>;
+type CatalogDatabase = Record<CatalogTable, CatalogRow>;
 
 /** Where elements of a kind live: a library, and for episodes a serie of it. */
 export interface CatalogScope {
@@ -115,13 +115,7 @@ export class CatalogRepository {
       .executeTakeFirst();
   }
 
-  async mediaInLibrary(libraryId: string, mediaId: string): Promise<boolean> {
-    const media = await this.db
-      .selectFrom('medias')
-      .select('id')
-      .where('id', '=', mediaId)
-      .where('library_id', '=', libraryId)
-      .executeTakeFirst();
-    return media !== undefined;
+  mediaInLibrary(libraryId: string, mediaId: string): Promise<boolean> {
+    return mediaIsInLibrary(this.database.db, libraryId, mediaId);
   }
 }
