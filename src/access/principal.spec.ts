@@ -105,7 +105,14 @@ describe('AccessService', () => {
       .execute();
     await database.db
       .insertInto('libraries')
-      .values({ id: 'lib', name: 'Lib', type: 'photos', created_at: now, updated_at: now })
+      .values({
+        id: 'lib',
+        name: 'Lib',
+        type: 'photos',
+        settings: '{}',
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await database.db
       .insertInto('library_users')

@@ -1,0 +1,213 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import request from 'supertest';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const STACK_LINE = /^\s+at\s/m;
+
+/** A started `node src/main.js` and everything it printed. */
+class ServerProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((done) =>
+      child.once('exit', (code, signal) => done({ code, signal })),
+    );
+  }
+
+  /** The address from the "Listening on" line, once the server prints it. */
+  listening(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match = /Listening on (http:\/\/\S+)/.exec(this.stdout);
+        if (!match) return;
+        stopWatching();
+        resolve(match[1]);
+      };
+      const exitedEarly = () => {
+        stopWatching();
+        reject(
+          new Error(`exited before listening\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`),
+        );
+      };
+      const stopWatching = () => {
+        this.child.stdout?.off('data', check);
+        this.child.off('exit', exitedEarly);
+      };
+      this.child.stdout?.on('data', check);
+      this.child.once('exit', exitedEarly);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+describe('npm start (the built server, spawned)', () => {
+  let buildDir: string;
+  let workDir: string;
+  const started: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    // The build script's own compile, into a folder of its own so that no one's dist/ changes.
+    buildDir = mkdtempSync(join(tmpdir(), 'reelay-build-'));
+    symlinkSync(join(REPO, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
+    writeFileSync(join(buildDir, 'package.json'), '{"type":"module"}\n');
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(REPO, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        buildDir,
+      ],
+      { cwd: REPO },
+    ).catch((error: { stdout?: string }) => {
+      // Type errors elsewhere are the typecheck's to report; the files are emitted regardless.
+      if (!existsSync(join(buildDir, 'src/main.js')))
+        throw new Error(`build failed: ${error.stdout}`);
+    });
+  }, 120_000);
+
+  beforeEach(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'reelay-start-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.stop()));
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+
+  function start(env: Record<string, string>): ServerProcess {
+    const child = spawn(process.execPath, [join(buildDir, 'src/main.js')], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ServerProcess(child);
+    started.push(server);
+    return server;
+  }
+
+  it('honours PORT, HOST, JWT_TTL, ADMIN_USERNAME, ADMIN_PASSWORD and the ./data default', async () => {
+    const port = await freePort();
+    const server = start({
+      PORT: String(port),
+      HOST: '127.0.0.2',
+      JWT_TTL: '30m',
+      ADMIN_USERNAME: 'boss',
+      ADMIN_PASSWORD: 'boss-password',
+    });
+    const url = await server.listening();
+    expect(url).toBe(`http://127.0.0.2:${port}`);
+
+    const login = await request(url)
+      .post('/auth/login')
+      .send({ username: 'boss', password: 'boss-password' })
+      .expect(200);
+    expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 1800 });
+    await request(url)
+      .get('/auth/me')
+      .set('Authorization', `Bearer ${(login.body as { accessToken: string }).accessToken}`)
+      .expect(200);
+    await expect(request(`http://127.0.0.1:${port}`).get('/health')).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    expect(existsSync(join(workDir, 'data/reelay.db'))).toBe(true);
+    expect(existsSync(join(workDir, 'data/jwt-secret'))).toBe(true);
+    expect(server.stderr).not.toContain('boss-password');
+    expect(server.stdout).not.toContain('boss-password');
+
+    await server.stop();
+    const exit = await server.exited;
+    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+  });
+
+  it('takes DATA_DIR, picks a free port for PORT=0 and prints a generated admin password once', async () => {
+    const dataDir = join(workDir, 'elsewhere/state');
+    const first = start({ PORT: '0', DATA_DIR: dataDir });
+    const url = await first.listening();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(url).not.toMatch(/:0$/);
+    const printed = /Username: admin\s+Password: (\S+)/.exec(first.stderr);
+    expect(printed).not.toBeNull();
+    const password = (printed as RegExpExecArray)[1];
+    await request(url).post('/auth/login').send({ username: 'admin', password }).expect(200);
+    expect(existsSync(join(dataDir, 'reelay.db'))).toBe(true);
+    expect(existsSync(join(workDir, 'data'))).toBe(false);
+    await first.stop();
+
+    const second = start({ PORT: '0', DATA_DIR: dataDir });
+    const secondUrl = await second.listening();
+    expect(second.stderr).not.toContain('Password:');
+    await request(secondUrl).post('/auth/login').send({ username: 'admin', password }).expect(200);
+  });
+
+  it('stops on bad values with exit code 1 and a message listing each, without a stack trace', async () => {
+    const server = start({ PORT: 'abc', JWT_TTL: 'soon', ADMIN_PASSWORD: 'short' });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    expect(server.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration:',
+      '  - ADMIN_PASSWORD must be 8 to 256 characters long',
+      '  - PORT must be a whole number from 0 to 65535 (got "abc")',
+      '  - JWT_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "soon")',
+    ]);
+    expect(server.stdout).toBe('');
+    expect(existsSync(join(workDir, 'data'))).toBe(false);
+  });
+
+  it('stops with a clear message when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((listening) => blocker.listen(0, '127.0.0.1', listening));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const server = start({ PORT: String(port), ADMIN_PASSWORD: 'admin-password' });
+      const { code } = await server.exited;
+      expect(code).toBe(1);
+      expect(server.stderr).toContain(`Cannot listen on http://127.0.0.1:${port}:`);
+      expect(server.stderr).toContain('EADDRINUSE');
+      expect(server.stderr).not.toMatch(STACK_LINE);
+    } finally {
+      await new Promise((closed) => blocker.close(closed));
+    }
+  });
+
+  it('stops with a clear message when DATA_DIR cannot be used', async () => {
+    const file = join(workDir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const server = start({
+      DATA_DIR: join(file, 'data'),
+      PORT: '0',
+      ADMIN_PASSWORD: 'x'.repeat(8),
+    });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    expect(server.stderr).toContain(`DATA_DIR "${join(file, 'data')}" cannot be used:`);
+    expect(server.stderr).toContain('ENOTDIR');
+    expect(server.stderr).not.toMatch(STACK_LINE);
+  });
+});
