@@ -10,6 +10,7 @@ import type { AppConfigOverrides } from './config/config.provider.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { LibrariesModule } from './libraries/libraries.module.js';
+import { MediaModule } from './media/media.module.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -28,6 +29,7 @@ export class AppModule {
         UsersModule,
         LibrariesModule,
         EventsModule,
+        MediaModule,
         CatalogModule,
         ProgressModule,
         ...(benchPublish ? [BenchModule] : []),

@@ -49,6 +49,8 @@ export interface Media {
   durationMs?: number | null;
   width?: number | null;
   height?: number | null;
+  /** Whether the media has a file to stream (`GET .../medias/:id/file`). */
+  hasFile?: boolean;
   [extra: string]: unknown;
 }
 
@@ -69,6 +71,8 @@ export interface UploadProgressMessage {
   name?: string;
   receivedBytes?: number;
   totalBytes?: number | null;
+  /** `failed` when the upload was refused or the client went away: nothing was kept. */
+  status?: 'uploading' | 'completed' | 'failed';
   [extra: string]: unknown;
 }
 
@@ -76,7 +80,12 @@ export interface ConvertMessage {
   library: string;
   mediaId: string;
   progress: number;
+  /** `queued`, `processing`, `completed`, `failed` or `canceled`. */
   status: string;
+  /** The media the conversion produced, once `completed`. */
+  outputMediaId?: string;
+  /** Why it `failed`. */
+  error?: string;
   [extra: string]: unknown;
 }
 

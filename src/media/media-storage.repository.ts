@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export interface FileFacts {
+  size: number;
+  /** Modification time, epoch ms. */
+  modified: number;
+}
+
+/** A file opened for reading: the handle is closed by the stream, or by `close()`. */
+export interface OpenedFile extends FileFacts {
+  stream(start: number, end: number): Readable;
+  close(): Promise<void>;
+}
+
+export interface FolderListing {
+  /** Real paths of the regular files found. */
+  files: string[];
+  /** Folders that could not be read: what lies below them is unknown, not gone. */
+  unreadable: string[];
+  skippedLinks: number;
+}
+
+/**
+ * The filesystem, as the media domain uses it. Every path it stores is a real path (no symbolic
+ * link in it), so that a link planted later is noticed before a file is served or removed.
+ */
+@Injectable()
+export class MediaStorage {
+  /** Creates the folder if needed and returns its real path. */
+  async prepareFolder(path: string): Promise<string> {
+    await mkdir(path, { recursive: true });
+    return realpath(path);
+  }
+
+  /** The real path of a folder, or null if there is no folder there. */
+  async realFolder(path: string): Promise<string | null> {
+    try {
+      const real = await realpath(path);
+      return (await lstat(real)).isDirectory() ? real : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A new file to write; fails if anything exists at `path`. */
+  createFile(path: string): WriteStream {
+    return createWriteStream(path, { flags: 'wx', mode: 0o644 });
+  }
+
+  async moveInto(from: string, to: string): Promise<void> {
+    await rename(from, to);
+  }
+
+  async discard(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
+
+  /** Size and modification time of a regular file reached without links; null otherwise. */
+  async facts(path: string): Promise<FileFacts | null> {
+    try {
+      const stats = await lstat(path);
+      return stats.isFile() ? { size: stats.size, modified: Math.floor(stats.mtimeMs) } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Opens a stored file for reading, or null if it is gone or is no longer the plain file that
+   * was stored (a link now stands somewhere in its path).
+   */
+  async openFile(path: string): Promise<OpenedFile | null> {
+    if ((await realpath(path).catch(() => null)) !== path) return null;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return null;
+    }
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      await handle.close();
+      return null;
+    }
+    return {
+      size: stats.size,
+      modified: Math.floor(stats.mtimeMs),
+      stream: (start, end) => handle.createReadStream({ start, end, autoClose: true }),
+      close: () => handle.close(),
+    };
+  }
+
+  /** Removes a file Reelay wrote, unless a link now stands in its path or it is not a file. */
+  async removeStoredFile(path: string): Promise<void> {
+    if ((await realpath(path).catch(() => null)) !== path) return;
+    if (await this.facts(path)) await rm(path, { force: true });
+  }
+
+  /**
+   * Every regular file below a real folder. Names starting with a dot are skipped (hidden
+   * files, and the partial files of uploads and conversions); symbolic links are never
+   * followed, so the walk cannot leave the folder, and anything they point at inside it is
+   * reached by the walk itself.
+   */
+  async listFiles(root: string, signal?: AbortSignal): Promise<FolderListing> {
+    const listing: FolderListing = { files: [], unreadable: [], skippedLinks: 0 };
+    for await (const path of this.walk(root, listing, signal)) listing.files.push(path);
+    return listing;
+  }
+
+  private async *walk(
+    folder: string,
+    listing: FolderListing,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string> {
+    signal?.throwIfAborted();
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch {
+      listing.unreadable.push(folder);
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isSymbolicLink()) listing.skippedLinks += 1;
+      else if (entry.isDirectory()) yield* this.walk(path, listing, signal);
+      else if (entry.isFile()) yield path;
+    }
+  }
+}

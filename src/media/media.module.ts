@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
+import { LibrariesModule } from '../libraries/libraries.module.js';
+import { MediaController } from './media.controller.js';
+import { MediaRepository } from './media.repository.js';
+import { MediaService } from './media.service.js';
+import { MediaStorage } from './media-storage.repository.js';
+import { MediaUploadController } from './media-upload.controller.js';
+import { MediaUploadService } from './media-upload.service.js';
+import { MultipartAdapter } from './multipart.adapter.js';
+
+/** Medias of a library: metadata, files (streamed with Range), uploads, scans, conversions. */
+@Module({
+  imports: [LibrariesModule, EventsModule],
+  controllers: [MediaController, MediaUploadController],
+  providers: [MediaRepository, MediaStorage, MultipartAdapter, MediaService, MediaUploadService],
+})
+export class MediaModule {}
