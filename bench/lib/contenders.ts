@@ -1,0 +1,58 @@
+import type { Transport } from '../generator/protocol.js';
+import type { ServerName } from './servers.js';
+
+export const CONTENDER_KEYS = [
+  'reelay-sse',
+  'plain-http',
+  'nest-sse',
+  'reelay-socketio',
+  'plain-socketio',
+] as const;
+
+export type ContenderKey = (typeof CONTENDER_KEYS)[number];
+
+export interface Contender {
+  key: ContenderKey;
+  label: string;
+  server: ServerName;
+  transport: Transport;
+  path: string;
+}
+
+export const CONTENDERS: Record<ContenderKey, Contender> = {
+  'reelay-sse': {
+    key: 'reelay-sse',
+    label: 'Reelay /sse',
+    server: 'reelay',
+    transport: 'sse',
+    path: '/sse',
+  },
+  'plain-http': {
+    key: 'plain-http',
+    label: 'plain node:http',
+    server: 'plain-http',
+    transport: 'sse',
+    path: '/sse',
+  },
+  'nest-sse': {
+    key: 'nest-sse',
+    label: 'Nest @Sse',
+    server: 'nest-sse',
+    transport: 'sse',
+    path: '/sse',
+  },
+  'reelay-socketio': {
+    key: 'reelay-socketio',
+    label: 'Reelay Socket.IO',
+    server: 'reelay',
+    transport: 'socketio',
+    path: '/socket.io',
+  },
+  'plain-socketio': {
+    key: 'plain-socketio',
+    label: 'plain Socket.IO',
+    server: 'plain-socketio',
+    transport: 'socketio',
+    path: '/socket.io',
+  },
+};

@@ -1,0 +1,104 @@
+import type { ConnectionSpec } from '../generator/protocol.js';
+import { type ReelayWorld, readableLibraries } from './reelay-world.js';
+
+/**
+ * The connections of one measurement and who receives what: for each library, how many of the
+ * connections get an event published in it. Events go round-robin over `libraries`.
+ */
+export interface Fleet {
+  specs: ConnectionSpec[];
+  libraries: string[];
+  recipients: Map<string, number>;
+}
+
+/** Servers without permissions: every connection receives every event. */
+export function broadcastFleet(count: number, path: string, libraries: string[]): Fleet {
+  return {
+    specs: Array.from({ length: count }, () => ({ path })),
+    libraries,
+    recipients: new Map(libraries.map((library) => [library, count])),
+  };
+}
+
+export interface ReelayFleetOptions {
+  /** Every `filterEvery`-th connection asks for `?libraries=` (one it reads, one it may not). */
+  filterEvery?: number;
+  onlyServerAdmins?: boolean;
+}
+
+/**
+ * Reelay connections spread over the world's users in turn, each with its user's token, so
+ * that the permission filter decides who gets which event.
+ */
+export function reelayFleet(
+  world: ReelayWorld,
+  count: number,
+  path: string,
+  options: ReelayFleetOptions = {},
+): Fleet {
+  const users = options.onlyServerAdmins
+    ? world.users.filter((user) => user.serverAdmin)
+    : world.users;
+  const recipients = new Map(world.libraries.map((library) => [library, 0]));
+  const specs: ConnectionSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = users[i % users.length];
+    const readable = readableLibraries(world, user);
+    let receives = readable;
+    let specPath = path;
+    if (options.filterEvery !== undefined && i % options.filterEvery === options.filterEvery - 1) {
+      const readableList = world.libraries.filter((library) => readable.has(library));
+      const other = world.libraries.find((library) => !readable.has(library));
+      const asked = [readableList[i % readableList.length], ...(other ? [other] : [])];
+      receives = new Set(asked.filter((library) => readable.has(library)));
+      specPath = `${path}?libraries=${asked.join(',')}`;
+    }
+    for (const library of receives) recipients.set(library, (recipients.get(library) ?? 0) + 1);
+    specs.push({ path: specPath, token: user.token });
+  }
+  return { specs, libraries: world.libraries, recipients };
+}
+
+/** Deliveries of one event in each library, summed over the libraries. */
+function recipientsPerRound(fleet: Fleet): number {
+  let total = 0;
+  for (const library of fleet.libraries) total += fleet.recipients.get(library) ?? 0;
+  return total;
+}
+
+export interface EventPlan {
+  /** Events, the i-th in `libraries[i % libraries.length]`. */
+  count: number;
+  libraries: string[];
+  /** Deliveries the fleet should receive in all. */
+  expected: number;
+}
+
+/**
+ * Enough events, in whole rounds over the libraries, that each connection receives about
+ * `perConnection` of them: the same load per connection whether or not the server filters.
+ */
+export function eventPlan(fleet: Fleet, perConnection: number): EventPlan {
+  const perRound = recipientsPerRound(fleet);
+  const rounds = Math.max(1, Math.round((perConnection * fleet.specs.length) / perRound));
+  return {
+    count: rounds * fleet.libraries.length,
+    libraries: fleet.libraries,
+    expected: rounds * perRound,
+  };
+}
+
+/** Events per tick so that each connection receives about one event per tick. */
+export function eventsPerTick(fleet: Fleet): number {
+  return Math.max(
+    1,
+    Math.round((fleet.libraries.length * fleet.specs.length) / recipientsPerRound(fleet)),
+  );
+}
+
+/** Deliveries expected for events published in these libraries. */
+export function expectedDeliveries(fleet: Fleet, libraries: readonly string[]): number {
+  let total = 0;
+  for (const library of libraries) total += fleet.recipients.get(library) ?? 0;
+  return total;
+}

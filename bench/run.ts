@@ -1,0 +1,194 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { burstCase } from './cases/burst.js';
+import type { BenchContext, BenchOptions, Metrics } from './cases/context.js';
+import { latencyCase } from './cases/latency.js';
+import { REELAY_QUEUE_BOUND_BYTES, stalledCase } from './cases/stalled.js';
+import { trickleCase } from './cases/trickle.js';
+import { killAllChildren } from './lib/children.js';
+import { CONTENDERS, type Contender } from './lib/contenders.js';
+import { parseOptions, USAGE } from './lib/options.js';
+import { DEFAULT_WORLD } from './lib/reelay-world.js';
+import {
+  barsText,
+  figuresFor,
+  judgeBars,
+  markdownTable,
+  type RawResults,
+  type Summaries,
+  summarise,
+} from './lib/report.js';
+import { ServerLauncher } from './lib/servers.js';
+
+const always = () => true;
+
+/** The whole benchmark stops by itself after this, whatever happens. */
+const HARD_LIMIT_MS = 40 * 60 * 1000;
+
+const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+interface CaseSpec {
+  key: string;
+  applies: (contender: Contender) => boolean;
+  measure: (context: BenchContext, contender: Contender) => Promise<Metrics>;
+}
+
+function caseSpecs(options: BenchOptions): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  for (const name of options.cases) {
+    if (name === 'burst') {
+      for (const size of options.burstSizes) {
+        specs.push({
+          key: `burst-${size}`,
+          applies: always,
+          measure: (context, contender) => burstCase(context, contender, size),
+        });
+      }
+    }
+    if (name === 'latency') specs.push({ key: 'latency', applies: always, measure: latencyCase });
+    if (name === 'stalled') {
+      specs.push({
+        key: 'stalled',
+        applies: (contender) => contender.transport === 'sse',
+        measure: stalledCase,
+      });
+    }
+    if (name === 'trickle') specs.push({ key: 'trickle', applies: always, measure: trickleCase });
+  }
+  return specs;
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function describeRun(metrics: Metrics): string {
+  const keys = [
+    'deliveriesPerSecond',
+    'acceptedPerSecond',
+    'rssPerIdleConnectionBytes',
+    'p50Ms',
+    'p99Ms',
+    'rssGrowthPerClientBytes',
+    'healthMaxMs',
+    'cpuSecondsPer100kDeliveries',
+    'generatorCpuSeconds',
+    'complete',
+  ];
+  return keys
+    .filter((key) => key in metrics)
+    .map((key) => {
+      const value = metrics[key];
+      return `${key}=${typeof value === 'number' ? Number(value.toPrecision(4)) : String(value)}`;
+    })
+    .join(' ');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    console.error(USAGE);
+    return;
+  }
+  const started = new Date();
+  const profileDir = options.profile ? join(resultsDir, 'profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const launcher = new ServerLauncher({ profileDir, profile: new Set(['reelay']) });
+  const context: BenchContext = {
+    options,
+    launcher,
+    generatorScript: fileURLToPath(new URL('./generator/generator.js', import.meta.url)),
+    log,
+  };
+  const raw: RawResults = {};
+  try {
+    const shape = options.quick ? { ...DEFAULT_WORLD, users: 60 } : DEFAULT_WORLD;
+    log(`Seeding Reelay: ${shape.libraries} libraries, ${shape.users} users ...`);
+    const seedStart = performance.now();
+    await launcher.seed(shape);
+    log(`  seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+    const contenders = options.contenders.map((key) => CONTENDERS[key]);
+    for (const spec of caseSpecs(options)) {
+      raw[spec.key] = {};
+      for (let run = 1; run <= options.runs; run++) {
+        for (const contender of contenders.filter(spec.applies)) {
+          const label = `${spec.key} run ${run}/${options.runs} ${contender.key}`;
+          try {
+            // oxlint-disable-next-line no-await-in-loop -- measurements must not overlap
+            const metrics = await spec.measure(context, contender);
+            (raw[spec.key][contender.key] ??= []).push(metrics);
+            log(`${label}: ${describeRun(metrics)}`);
+          } catch (error) {
+            log(`${label}: FAILED ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }
+    }
+  } finally {
+    killAllChildren();
+    launcher.close();
+  }
+
+  const summaries: Summaries = {};
+  for (const [caseKey, byContender] of Object.entries(raw)) {
+    summaries[caseKey] = {};
+    for (const [contender, runs] of Object.entries(byContender)) {
+      summaries[caseKey][contender as Contender['key']] = summarise(runs);
+    }
+  }
+  const figures = figuresFor(
+    options.burstSizes,
+    options.latencyConnections,
+    options.stalledConnections,
+    options.trickleConnections,
+  ).filter((figure) => figure.caseKey in summaries);
+  const table = markdownTable(figures, summaries, options.contenders);
+  const bars = judgeBars(summaries, options.burstSizes, REELAY_QUEUE_BOUND_BYTES);
+  const finished = new Date();
+  const machine = {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    kernel: release(),
+    totalMemoryBytes: totalmem(),
+    date: started.toISOString(),
+    durationSeconds: (finished.getTime() - started.getTime()) / 1000,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine, options, world: options.quick ? 'quick' : DEFAULT_WORLD, summaries, bars, raw }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.date})\n\n` +
+      `${table}\n\n${barsText(bars)}\n\nMedians of ${options.runs} run(s). Results: ${file}\n`,
+  );
+}
+
+const watchdog = setTimeout(() => {
+  log(`The benchmark ran past ${HARD_LIMIT_MS / 60_000} minutes: stopping.`);
+  killAllChildren();
+  process.exit(2);
+}, HARD_LIMIT_MS);
+watchdog.unref();
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+process.on('exit', killAllChildren);
+
+main().then(
+  () => clearTimeout(watchdog),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    killAllChildren();
+    process.exitCode = 1;
+  },
+);

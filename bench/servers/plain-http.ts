@@ -1,0 +1,47 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { benchEvents, listenPort, readPublishRequest, sendJson } from './bench-events.js';
+
+/**
+ * The limit to compare against: a plain node:http SSE broadcaster that builds each frame once
+ * and writes it to every client. No auth, no filter, no queue bound.
+ */
+const clients = new Set<ServerResponse>();
+let lastId = 0;
+
+async function publish(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    const asked = await readPublishRequest(request);
+    for (const event of benchEvents(asked, () => ++lastId)) {
+      const data = JSON.stringify(event.message);
+      const frame = Buffer.from(`event: medias\nid: ${event.id}\ndata: ${data}\n\n`);
+      for (const client of clients) client.write(frame);
+    }
+    sendJson(response, 200, { published: asked.count });
+  } catch (error) {
+    sendJson(response, 400, { message: (error as Error).message });
+  }
+}
+
+const server = createServer((request, response) => {
+  if (request.method === 'GET' && request.url?.startsWith('/sse')) {
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+    });
+    response.write('retry: 3000\n\n');
+    clients.add(response);
+    response.on('close', () => clients.delete(response));
+    return;
+  }
+  if (request.method === 'POST' && request.url === '/bench/publish') {
+    void publish(request, response);
+    return;
+  }
+  if (request.method === 'GET' && request.url === '/health') {
+    sendJson(response, 200, { status: 'ok', connections: clients.size });
+    return;
+  }
+  sendJson(response, 404, { message: 'not found' });
+});
+
+server.listen(listenPort(), '127.0.0.1');

@@ -1,0 +1,35 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server } from 'socket.io';
+import { benchEvents, listenPort, readPublishRequest, sendJson } from './bench-events.js';
+
+/** A plain Socket.IO server: every event goes to every client with one `io.emit`. */
+let lastId = 0;
+
+async function publish(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    const asked = await readPublishRequest(request);
+    for (const event of benchEvents(asked, () => ++lastId)) {
+      io.emit('medias', event.message, event.id);
+    }
+    sendJson(response, 200, { published: asked.count });
+  } catch (error) {
+    sendJson(response, 400, { message: (error as Error).message });
+  }
+}
+
+const httpServer = createServer((request, response) => {
+  if (request.url?.startsWith('/socket.io')) return;
+  if (request.method === 'POST' && request.url === '/bench/publish') {
+    void publish(request, response);
+    return;
+  }
+  if (request.method === 'GET' && request.url === '/health') {
+    sendJson(response, 200, { status: 'ok', connections: io.engine.clientsCount });
+    return;
+  }
+  sendJson(response, 404, { message: 'not found' });
+});
+
+const io = new Server(httpServer, { serveClient: false });
+
+httpServer.listen(listenPort(), '127.0.0.1');

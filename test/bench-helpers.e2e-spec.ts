@@ -1,0 +1,103 @@
+import * as fc from 'fast-check';
+import { parseCpuTicks, parseVmRssBytes } from '../bench/lib/proc.js';
+import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
+import { median, percentileOfSorted, summariseLatencies } from '../bench/lib/stats.js';
+
+/** Cuts `bytes` at the given offsets (in any order, duplicates allowed). */
+function split(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const point of [...points, bytes.length]) {
+    if (point > from) chunks.push(bytes.subarray(from, point));
+    from = Math.max(from, point);
+  }
+  return chunks;
+}
+
+const frame = (id: number, sentAt: number, padding: string) =>
+  `event: medias\nid: ${id}\ndata: {"Medias":{"d":"${padding}","sentAt":${sentAt}}}\n\n`;
+
+describe('bench stream scanners', () => {
+  const streams = fc.array(
+    fc.record({
+      sentAt: fc.double({ min: 0, max: 2e12, noNaN: true }),
+      padding: fc.string({ unit: fc.constantFrom('a', 'i', 'd', ':', ' ', 'x'), maxLength: 20 }),
+      chunkHeader: fc.boolean(),
+    }),
+    { maxLength: 30 },
+  );
+
+  it('count every frame and read every value once, however the stream is split', () => {
+    fc.assert(
+      fc.property(streams, fc.array(fc.nat(), { maxLength: 60 }), (frames, cuts) => {
+        const text = frames
+          .map((f, i) => (f.chunkHeader ? '\r\n1f4\r\n' : '') + frame(i + 1, f.sentAt, f.padding))
+          .join(':ping\n\n');
+        const counter = new PatternCounter('\nid: ');
+        const scanner = new NumberFieldScanner('"sentAt":');
+        const values: number[] = [];
+        let frameCount = 0;
+        let valueCount = 0;
+        for (const chunk of split(Buffer.from(text, 'latin1'), cuts)) {
+          frameCount += counter.count(chunk);
+          valueCount += scanner.scan(chunk, (value) => values.push(value));
+        }
+        expect(frameCount).toBe(frames.length);
+        expect(valueCount).toBe(frames.length);
+        expect(values).toEqual(frames.map((f) => f.sentAt));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts a pattern split one byte at a time', () => {
+    const counter = new PatternCounter('\nid: ');
+    const bytes = Buffer.from(frame(1, 5, '') + frame(2, 6, ''), 'latin1');
+    let found = 0;
+    for (let i = 0; i < bytes.length; i++) found += counter.count(bytes.subarray(i, i + 1));
+    expect(found).toBe(2);
+  });
+
+  it('waits for the byte after a number before reading it', () => {
+    const scanner = new NumberFieldScanner('"skipped":');
+    const values: number[] = [];
+    scanner.scan(Buffer.from('{"Lagged":{"skipped":12'), (value) => values.push(value));
+    expect(values).toEqual([]);
+    scanner.scan(Buffer.from('3}}\n\n'), (value) => values.push(value));
+    expect(values).toEqual([123]);
+  });
+});
+
+describe('bench /proc parsing', () => {
+  it('reads VmRSS in bytes', () => {
+    const status = 'Name:\tnode\nVmPeak:\t  900 kB\nVmRSS:\t   51234 kB\nThreads:\t7\n';
+    expect(parseVmRssBytes(status)).toBe(51234 * 1024);
+    expect(() => parseVmRssBytes('Name:\tnode\n')).toThrow('VmRSS');
+  });
+
+  it('reads utime + stime even when the command name holds spaces and parentheses', () => {
+    const rest = 'S 1 2 3 4 5 6 7 8 9 10 250 37 0 0 20 0 11 0 100';
+    expect(parseCpuTicks(`4242 (node) ${rest}`)).toBe(287);
+    expect(parseCpuTicks(`4242 (my (odd) name) ${rest}`)).toBe(287);
+  });
+});
+
+describe('bench statistics', () => {
+  it('takes the median of the finite values', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([Number.NaN, 5])).toBe(5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentileOfSorted(sorted, 50)).toBe(50);
+    expect(percentileOfSorted(sorted, 99)).toBe(99);
+    expect(percentileOfSorted(sorted, 100)).toBe(100);
+    expect(percentileOfSorted([7], 99)).toBe(7);
+    const summary = summariseLatencies(Float64Array.from([5, 1, 4, 2, 3]));
+    expect(summary).toMatchObject({ count: 5, p50: 3, p99: 5, max: 5 });
+  });
+});
