@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BackupsModule } from './backups/backups.module.js';
 import { BenchModule } from './bench/bench.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
@@ -32,6 +33,7 @@ export class AppModule {
         MediaModule,
         CatalogModule,
         ProgressModule,
+        BackupsModule,
         ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],

@@ -25,3 +25,26 @@ export async function expectOnlySentinel(
     throw new Error(`expected only the sentinel event, got ${JSON.stringify(stream.events)}`);
   }
 }
+
+/** Resolves with the first recorded event that matches, as soon as it has arrived. */
+export function waitForEvent(
+  stream: RecordingEventSource,
+  match: (event: ReceivedEvent) => boolean,
+  timeoutMs = 10_000,
+): Promise<ReceivedEvent> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = stream.events.find(match);
+      if (!found) return;
+      clearInterval(poll);
+      clearTimeout(deadline);
+      resolve(found);
+    };
+    const poll = setInterval(check, 10);
+    const deadline = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`no matching event among ${JSON.stringify(stream.events)}`));
+    }, timeoutMs);
+    check();
+  });
+}

@@ -1,0 +1,58 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { isDue, parseSchedule } from './backup-schedule.js';
+import { BackupsRepository } from './backups.repository.js';
+import { BackupsService } from './backups.service.js';
+
+/** Twice a minute, so that no minute of a cron schedule goes by between two ticks. */
+const TICK_MS = 30_000;
+
+/** Starts the backups whose schedule says so; runs missed while the server was down are skipped. */
+@Injectable()
+export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BackupScheduler.name);
+  private timer?: NodeJS.Timeout;
+  private previousTick = Date.now();
+
+  constructor(
+    private readonly repository: BackupsRepository,
+    private readonly backups: BackupsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(new Date()), TICK_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Starts every scheduled backup that is due at `now`. */
+  async tick(now: Date): Promise<void> {
+    const previousTick = this.previousTick;
+    this.previousTick = now.getTime();
+    const scheduled = await this.repository.listScheduled();
+    const due = scheduled.filter(
+      (backup) =>
+        backup.schedule !== null &&
+        isDue(
+          parseSchedule(backup.schedule),
+          previousTick,
+          backup.started ?? backup.added,
+          now.getTime(),
+        ),
+    );
+    await Promise.all(
+      due.map((backup) =>
+        this.backups.runScheduled(backup).catch((error: unknown) => {
+          this.logger.warn(`Scheduled backup ${backup.id} did not start: ${String(error)}`);
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import type { Updateable } from 'kysely';
+import { DatabaseService } from '../database/database.service.js';
+import type { BackupsTable } from '../database/schema.js';
+
+export type BackupRecord = BackupsTable;
+
+@Injectable()
+export class BackupsRepository {
+  constructor(private readonly database: DatabaseService) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  async insert(backup: BackupRecord): Promise<void> {
+    await this.db.insertInto('backups').values(backup).execute();
+  }
+
+  find(id: string): Promise<BackupRecord | undefined> {
+    return this.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Every backup, or those of the given libraries only. */
+  list(libraryIds?: readonly string[]): Promise<BackupRecord[]> {
+    return this.db
+      .selectFrom('backups')
+      .selectAll()
+      .$if(libraryIds !== undefined, (query) => query.where('library_id', 'in', libraryIds ?? []))
+      .orderBy('added')
+      .orderBy('id')
+      .execute();
+  }
+
+  listScheduled(): Promise<BackupRecord[]> {
+    return this.db.selectFrom('backups').selectAll().where('schedule', 'is not', null).execute();
+  }
+
+  update(id: string, changes: Updateable<BackupsTable>): Promise<BackupRecord | undefined> {
+    return this.db
+      .updateTable('backups')
+      .set(changes)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Runs left in progress by a process that stopped: they will not finish. */
+  async failInterrupted(error: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('backups')
+      .set({ status: 'error', error, finished: now, updated: now })
+      .where('status', '=', 'inProgress')
+      .execute();
+  }
+}

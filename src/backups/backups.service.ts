@@ -1,0 +1,407 @@
+import {
+  BadRequestException,
+  type BeforeApplicationShutdown,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { basename, join } from 'node:path';
+import type { Principal } from '../access/principal.js';
+import { DatabaseService } from '../database/database.service.js';
+import { EventsPublisher } from '../events/events.publisher.js';
+import type { BackupWithStatus } from '../events/events.types.js';
+import { LibrariesService } from '../libraries/libraries.service.js';
+import {
+  type ArchiveWriter,
+  BackupArchiveAdapter,
+  type DatabaseSnapshot,
+} from './backup-archive.adapter.js';
+import { archiveFileName, BackupPathError } from './backup-paths.js';
+import type { BackupDto, CreateBackupDto } from './backups.dto.js';
+import { type BackupRecord, BackupsRepository } from './backups.repository.js';
+
+export const DATABASE_ENTRY = 'reelay.db';
+export const MANIFEST_ENTRY = 'manifest.json';
+/** How often, at most, a run's counts are stored and published while it goes. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/** A backup as clients see it, over HTTP and in `backups` events. */
+export function toBackupDto(record: BackupRecord): BackupDto & BackupWithStatus {
+  return {
+    id: record.id,
+    name: record.name,
+    library: record.library_id,
+    status: record.status,
+    path: record.path,
+    schedule: record.schedule,
+    added: record.added,
+    updated: record.updated,
+    started: record.started,
+    finished: record.finished,
+    archive: record.archive,
+    archiveSize: record.archive_size,
+    files: record.files,
+    filesDone: record.files_done,
+    filesMissing: record.files_missing,
+    bytes: record.bytes,
+    bytesDone: record.bytes_done,
+    error: record.error,
+  };
+}
+
+/** One file of a run, as it goes into the archive. */
+interface ArchivedFile {
+  entry: string;
+  source: string;
+  size: number;
+  library: string | null;
+  media?: string;
+  name?: string;
+}
+
+interface MissingFile {
+  media: string;
+  library: string;
+  source: string;
+}
+
+/**
+ * What a run archives: the database snapshot first, then every media file that exists
+ * (`sizes` holds each media's file size, undefined when the file is gone).
+ */
+function planArchive(
+  backup: BackupRecord,
+  snapshot: DatabaseSnapshot,
+  sizes: readonly (number | undefined)[],
+): { files: ArchivedFile[]; missing: MissingFile[] } {
+  const files: ArchivedFile[] = [
+    {
+      entry: DATABASE_ENTRY,
+      source: snapshot.path,
+      size: snapshot.size,
+      library: backup.library_id,
+    },
+  ];
+  const missing: MissingFile[] = [];
+  snapshot.medias.forEach((media, index) => {
+    const size = sizes[index];
+    if (size === undefined) {
+      missing.push({ media: media.id, library: media.libraryId, source: media.path });
+      return;
+    }
+    files.push({
+      entry: `libraries/${media.libraryId}/${media.id}/${basename(media.path)}`,
+      source: media.path,
+      size,
+      library: media.libraryId,
+      media: media.id,
+      name: media.name,
+    });
+  });
+  return { files, missing };
+}
+
+/** The archive's table of contents: which entry holds which media, and what was missing. */
+function manifestOf(
+  backup: BackupRecord,
+  files: readonly ArchivedFile[],
+  missing: readonly MissingFile[],
+): Buffer {
+  const manifest = {
+    backup: backup.id,
+    name: backup.name,
+    library: backup.library_id,
+    started: backup.started,
+    database: DATABASE_ENTRY,
+    files: files
+      .filter((file) => file.media !== undefined)
+      .map(({ media, name, library, entry, source, size }) => ({
+        media,
+        name,
+        library,
+        entry,
+        source,
+        size,
+      })),
+    missing,
+  };
+  return Buffer.from(JSON.stringify(manifest, null, 2));
+}
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Backup definitions and their runs. A run snapshots the database with SQLite's online backup,
+ * then streams it and the media files into a tar archive under BACKUP_DIR, telling its status
+ * (`backups`) and each file's progress (`backups-files`) as it goes.
+ */
+@Injectable()
+export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(BackupsService.name);
+  private readonly active = new Map<string, ActiveRun>();
+
+  constructor(
+    private readonly repository: BackupsRepository,
+    private readonly archives: BackupArchiveAdapter,
+    private readonly database: DatabaseService,
+    private readonly libraries: LibrariesService,
+    private readonly events: EventsPublisher,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.repository.failInterrupted(
+      'interrupted: the server stopped during the run',
+      Date.now(),
+    );
+  }
+
+  /** Stops the runs in progress (each records itself as failed) before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const runs = [...this.active.values()];
+    for (const run of runs) run.controller.abort(new Error('the server is shutting down'));
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  async create(principal: Principal, input: CreateBackupDto): Promise<BackupDto> {
+    if (input.library !== undefined) {
+      await this.libraries.requireRole(principal, input.library, 'admin');
+    } else if (!principal.isServerAdmin()) {
+      throw new ForbiddenException('A server-wide backup needs a server admin');
+    }
+    const path = await this.checkPath(input.path);
+    const now = Date.now();
+    const record: BackupRecord = {
+      id: randomUUID(),
+      name: input.name,
+      library_id: input.library ?? null,
+      path,
+      schedule: input.schedule?.trim() ?? null,
+      status: 'idle',
+      added: now,
+      updated: now,
+      started: null,
+      finished: null,
+      archive: null,
+      archive_size: null,
+      files: 0,
+      files_done: 0,
+      files_missing: 0,
+      bytes: 0,
+      bytes_done: 0,
+      error: null,
+    };
+    await this.repository.insert(record);
+    return this.publish(record);
+  }
+
+  /** The backups the principal may manage: all for a server admin, else their libraries'. */
+  async list(principal: Principal): Promise<BackupDto[]> {
+    if (principal.isServerAdmin()) return (await this.repository.list()).map(toBackupDto);
+    const administered = [...principal.grants()]
+      .filter(([, role]) => role === 'admin')
+      .map(([libraryId]) => libraryId);
+    if (administered.length === 0) return [];
+    return (await this.repository.list(administered)).map(toBackupDto);
+  }
+
+  async get(principal: Principal, id: string): Promise<BackupDto> {
+    return toBackupDto(await this.requireManageable(principal, id));
+  }
+
+  /** Starts a run in the background; answers with the backup `inProgress`. */
+  async run(principal: Principal, id: string): Promise<BackupDto> {
+    return this.start(await this.requireManageable(principal, id));
+  }
+
+  /** Starts a run for the scheduler, unless one is going already. */
+  async runScheduled(record: BackupRecord): Promise<void> {
+    if (!this.active.has(record.id)) await this.start(record);
+  }
+
+  private async start(record: BackupRecord): Promise<BackupDto> {
+    if (this.active.has(record.id)) throw new ConflictException('This backup is running already');
+    const run: ActiveRun = { controller: new AbortController(), done: Promise.resolve() };
+    this.active.set(record.id, run);
+    let started: BackupRecord | undefined;
+    try {
+      const now = Date.now();
+      started = await this.repository.update(record.id, {
+        status: 'inProgress',
+        started: now,
+        finished: null,
+        archive: null,
+        archive_size: null,
+        files: 0,
+        files_done: 0,
+        files_missing: 0,
+        bytes: 0,
+        bytes_done: 0,
+        error: null,
+        updated: now,
+      });
+    } finally {
+      if (!started) this.active.delete(record.id);
+    }
+    if (!started) throw new NotFoundException(`Backup ${record.id} not found`);
+    const view = this.publish(started);
+    run.done = this.execute(started, run.controller.signal)
+      .catch((error: unknown) =>
+        this.logger.error(`Backup ${record.id} could not record its end: ${String(error)}`),
+      )
+      .finally(() => this.active.delete(record.id));
+    return view;
+  }
+
+  /** The whole run: a failure is recorded on the backup and published. */
+  private async execute(backup: BackupRecord, signal: AbortSignal): Promise<void> {
+    let writer: ArchiveWriter | undefined;
+    try {
+      writer = await this.archives.openArchive(
+        backup.path,
+        archiveFileName(backup.name, new Date(backup.started ?? Date.now())),
+      );
+      const snapshot = await this.archives.snapshotDatabase(
+        this.database.sqlite,
+        join(writer.workDir, DATABASE_ENTRY),
+        backup.library_id,
+      );
+      const sizes = await Promise.all(
+        snapshot.medias.map((media) => this.archives.fileSize(media.path)),
+      );
+      const { files, missing } = planArchive(backup, snapshot, sizes);
+      const totals = await this.progress(backup.id, {
+        files: files.length,
+        files_missing: missing.length,
+        bytes: files.reduce((sum, file) => sum + file.size, 0),
+      });
+      await this.archiveFiles(writer, totals, files, signal);
+      await writer.addBuffer(MANIFEST_ENTRY, manifestOf(backup, files, missing));
+      const archiveSize = await writer.finish();
+      const now = Date.now();
+      await this.finish(backup.id, {
+        status: 'done',
+        finished: now,
+        archive: this.archives.relativeToBase(writer.path),
+        archive_size: archiveSize,
+        files_done: files.length,
+        bytes_done: totals.bytes,
+        updated: now,
+      });
+    } catch (error) {
+      const reason = signal.aborted ? (signal.reason as Error) : (error as Error);
+      await writer?.abort(reason);
+      const message =
+        error instanceof BackupPathError || signal.aborted
+          ? reason.message
+          : `the run failed: ${reason.message}`;
+      if (!signal.aborted) this.logger.warn(`Backup ${backup.id} failed: ${reason.message}`);
+      const now = Date.now();
+      await this.finish(backup.id, {
+        status: 'error',
+        error: message,
+        finished: now,
+        updated: now,
+      });
+    }
+  }
+
+  /** Streams every file into the archive, one after another: a tar archive is one stream. */
+  private async archiveFiles(
+    writer: ArchiveWriter,
+    totals: BackupRecord,
+    files: readonly ArchivedFile[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let filesDone = 0;
+    let bytesDone = 0;
+    let lastPublished = Date.now();
+    const tell = (file: ArchivedFile, written: number) =>
+      this.events.backupsFiles({
+        ...(file.library === null ? {} : { library: file.library }),
+        file: file.entry,
+        progress: file.size === 0 ? 100 : Math.floor((written / file.size) * 100),
+        backup: totals.id,
+        ...(file.media === undefined ? {} : { media: file.media }),
+        bytes: written,
+        size: file.size,
+      });
+    for (const file of files) {
+      signal.throwIfAborted();
+      tell(file, 0);
+      let lastTenth = 0;
+      // oxlint-disable-next-line no-await-in-loop -- entries of a tar stream go in one at a time
+      await writer.addFile(file.entry, file.source, file.size, signal, (written) => {
+        const tenth = Math.floor((written / file.size) * 10);
+        if (tenth > lastTenth && written < file.size) {
+          lastTenth = tenth;
+          tell(file, written);
+        }
+      });
+      tell(file, file.size);
+      filesDone += 1;
+      bytesDone += file.size;
+      if (Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
+        lastPublished = Date.now();
+        // oxlint-disable-next-line no-await-in-loop -- the counts are stored between two entries
+        await this.progress(totals.id, { files_done: filesDone, bytes_done: bytesDone });
+      }
+    }
+  }
+
+  private async progress(
+    id: string,
+    counts: Partial<
+      Pick<BackupRecord, 'files' | 'files_missing' | 'bytes' | 'files_done' | 'bytes_done'>
+    >,
+  ): Promise<BackupRecord> {
+    const record = await this.repository.update(id, { ...counts, updated: Date.now() });
+    if (!record) throw new Error('the backup was deleted during its run');
+    this.publish(record);
+    return record;
+  }
+
+  private async finish(id: string, changes: Partial<BackupRecord>): Promise<void> {
+    const record = await this.repository.update(id, changes);
+    if (record) this.publish(record);
+  }
+
+  private publish(record: BackupRecord): BackupDto {
+    const view = toBackupDto(record);
+    this.events.backups(view);
+    return view;
+  }
+
+  private async checkPath(requested: string): Promise<string> {
+    try {
+      return await this.archives.checkDirectory(requested);
+    } catch (error) {
+      if (error instanceof BackupPathError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The backup, if the principal may manage it: a library's admin for its backups (hidden as
+   * not found from who cannot even read the library), a server admin for server-wide ones.
+   */
+  private async requireManageable(principal: Principal, id: string): Promise<BackupRecord> {
+    const record = await this.repository.find(id);
+    const library = record?.library_id;
+    if (!record || (library && !principal.canRead(library))) {
+      throw new NotFoundException(`Backup ${id} not found`);
+    }
+    if (library ? !principal.isLibraryAdmin(library) : !principal.isServerAdmin()) {
+      throw new ForbiddenException(
+        library ? `This needs the admin role on library ${library}` : 'This needs a server admin',
+      );
+    }
+    return record;
+  }
+}
