@@ -1,8 +1,8 @@
 import {
+  type BeforeApplicationShutdown,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { isDue, parseSchedule } from './backup-schedule.js';
 import { BackupsRepository } from './backups.repository.js';
@@ -13,7 +13,7 @@ const TICK_MS = 30_000;
 
 /** Starts the backups whose schedule says so; runs missed while the server was down are skipped. */
 @Injectable()
-export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackupScheduler.name);
   private timer?: NodeJS.Timeout;
   private previousTick = Date.now();
@@ -28,7 +28,7 @@ export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShu
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  beforeApplicationShutdown(): void {
     clearInterval(this.timer);
   }
 

@@ -7,6 +7,7 @@ import {
   Logger,
   NotFoundException,
   type OnModuleInit,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -26,6 +27,19 @@ import { type BackupRecord, BackupsRepository } from './backups.repository.js';
 
 export const DATABASE_ENTRY = 'reelay.db';
 export const MANIFEST_ENTRY = 'manifest.json';
+/** The run columns of a backup that has not run yet, or whose new run has not counted yet. */
+const NO_RUN = {
+  started: null,
+  finished: null,
+  archive: null,
+  archive_size: null,
+  files: 0,
+  files_done: 0,
+  files_missing: 0,
+  bytes: 0,
+  bytes_done: 0,
+  error: null,
+} as const;
 /** How often, at most, a run's counts are stored and published while it goes. */
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -146,6 +160,7 @@ interface ActiveRun {
 export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackupsService.name);
   private readonly active = new Map<string, ActiveRun>();
+  private stopping = false;
 
   constructor(
     private readonly repository: BackupsRepository,
@@ -164,6 +179,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Stops the runs in progress (each records itself as failed) before the database closes. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     const runs = [...this.active.values()];
     for (const run of runs) run.controller.abort(new Error('the server is shutting down'));
     await Promise.all(runs.map((run) => run.done));
@@ -186,16 +202,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
       status: 'idle',
       added: now,
       updated: now,
-      started: null,
-      finished: null,
-      archive: null,
-      archive_size: null,
-      files: 0,
-      files_done: 0,
-      files_missing: 0,
-      bytes: 0,
-      bytes_done: 0,
-      error: null,
+      ...NO_RUN,
     };
     await this.repository.insert(record);
     return this.publish(record);
@@ -226,6 +233,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async start(record: BackupRecord): Promise<BackupDto> {
+    if (this.stopping) throw new ServiceUnavailableException('The server is shutting down');
     if (this.active.has(record.id)) throw new ConflictException('This backup is running already');
     const run: ActiveRun = { controller: new AbortController(), done: Promise.resolve() };
     this.active.set(record.id, run);
@@ -233,17 +241,9 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     try {
       const now = Date.now();
       started = await this.repository.update(record.id, {
+        ...NO_RUN,
         status: 'inProgress',
         started: now,
-        finished: null,
-        archive: null,
-        archive_size: null,
-        files: 0,
-        files_done: 0,
-        files_missing: 0,
-        bytes: 0,
-        bytes_done: 0,
-        error: null,
         updated: now,
       });
     } finally {
