@@ -55,7 +55,8 @@ export class CatalogRepository {
       .selectAll()
       .where('library_id', '=', scope.libraryId)
       .$if(scope.serieId !== undefined, (query) => query.where('serie_id', '=', scope.serieId))
-      .orderBy([...kind.sortBy, 'id'])
+      .$call((query) => kind.sortBy.reduce((sorted, column) => sorted.orderBy(column), query))
+      .orderBy('id')
       .execute();
   }
 

@@ -7,6 +7,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../access/principal.js';
 import type { LibraryRole } from '../access/roles.js';
+import { violates } from '../database/sqlite-errors.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import { LibrariesService } from '../libraries/libraries.service.js';
 import { type CatalogItem, type CatalogKind, childrenOf, columnOf } from './catalog-kinds.js';
@@ -35,10 +36,6 @@ function columnsOf(kind: CatalogKind, input: CatalogInput): Partial<CatalogRow> 
     if (value !== undefined) Object.assign(columns, { [columnOf(field)]: value });
   }
   return columns;
-}
-
-function sqliteCode(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
 }
 
 /**
@@ -176,18 +173,17 @@ export class CatalogService {
     try {
       return await write();
     } catch (error) {
-      switch (sqliteCode(error)) {
-        case 'SQLITE_CONSTRAINT_UNIQUE':
-          throw new ConflictException(
-            `A ${kind.label.toLowerCase()} named "${name}" already exists in this library`,
-          );
-        case 'SQLITE_CONSTRAINT_FOREIGNKEY':
-          throw new ConflictException(
-            `What this ${kind.label.toLowerCase()} refers to was deleted meanwhile`,
-          );
-        default:
-          throw error;
+      if (violates(error, 'UNIQUE')) {
+        throw new ConflictException(
+          `A ${kind.label.toLowerCase()} named "${name}" already exists in this library`,
+        );
       }
+      if (violates(error, 'FOREIGNKEY')) {
+        throw new ConflictException(
+          `What this ${kind.label.toLowerCase()} refers to was deleted meanwhile`,
+        );
+      }
+      throw error;
     }
   }
 

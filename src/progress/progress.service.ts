@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
+import { violates } from '../database/sqlite-errors.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import type { MediaProgress, MediaRating } from '../events/events.types.js';
 import { LibrariesService } from '../libraries/libraries.service.js';
@@ -9,10 +10,6 @@ import { ProgressRepository, type StoredValue, type TrackedValue } from './progr
 export interface TrackedMessage {
   progress: MediaProgress;
   rating: MediaRating;
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
 /**
@@ -40,7 +37,7 @@ export class ProgressService {
       await this.repository.set(principal.userId, mediaId, tracked, stored);
     } catch (error) {
       // The media went between the check and the write.
-      if (isForeignKeyViolation(error)) throw this.mediaNotFound(mediaId);
+      if (violates(error, 'FOREIGNKEY')) throw this.mediaNotFound(mediaId);
       throw error;
     }
     const message = this.messageOf(tracked, principal, mediaId, stored);
