@@ -190,13 +190,25 @@ describe('catalog', () => {
       Episodes: { library, episodes: [{ action: 'Updated', episode: renamed.body }] },
     });
 
+    const pilot = (
+      await as(writer).post(episodes).send({ name: 'Pilot', season: 0, number: 0 }).expect(201)
+    ).body as Item;
+    expect((await as(reader).get(`${episodes}/${pilot.id}`).expect(200)).body).toEqual(pilot);
+    await as(writer).delete(`${episodes}/${pilot.id}`).expect(204);
+    expect(await rowOf('episodes', pilot.id)).toBeUndefined();
+    const afterPilot = await readerStream.waitFor(6);
+    expect(afterPilot[5].data).toEqual({
+      Episodes: { library, episodes: [{ action: 'Deleted', episode: pilot }] },
+    });
+    await as(reader).get(`${episodes}/${pilot.id}`).expect(404);
+
     await as(writer).delete(`/libraries/${library}/series/${serie.id}`).expect(204);
     expect(await rowOf('series', serie.id)).toBeUndefined();
     expect(await rowOf('episodes', first.id)).toBeUndefined();
     expect(await rowOf('episodes', second.id)).toBeUndefined();
-    const afterDelete = await readerStream.waitFor(6);
-    expect(afterDelete[4]).toMatchObject({ type: 'episodes' });
-    const deletedEpisodes = (afterDelete[4].data as { Episodes: { episodes: unknown[] } }).Episodes;
+    const afterDelete = await readerStream.waitFor(8);
+    expect(afterDelete[6]).toMatchObject({ type: 'episodes' });
+    const deletedEpisodes = (afterDelete[6].data as { Episodes: { episodes: unknown[] } }).Episodes;
     expect(deletedEpisodes.episodes).toEqual(
       expect.arrayContaining([
         { action: 'Deleted', episode: first },
@@ -204,7 +216,7 @@ describe('catalog', () => {
       ]),
     );
     expect(deletedEpisodes.episodes).toHaveLength(2);
-    expect(afterDelete[5].data).toEqual({
+    expect(afterDelete[7].data).toEqual({
       Series: { library, series: [{ action: 'Deleted', serie }] },
     });
     await as(reader).get(episodes).expect(404);
