@@ -1,0 +1,21 @@
+/**
+ * Resolves with the probe's value once `done` accepts it, probing every 10 ms; rejects with the
+ * last value after `timeoutMs`.
+ */
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  const attempt = async (): Promise<T> => {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`not done after ${timeoutMs} ms: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return attempt();
+  };
+  return attempt();
+}
