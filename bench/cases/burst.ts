@@ -4,6 +4,11 @@ import { eventPlan } from '../lib/fleet.js';
 import { rssBytes } from '../lib/proc.js';
 import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
 
+/** 200 events each up to N=1,000, fewer beyond, so that a burst is about a million deliveries. */
+export function burstEventsPerConnection(n: number): number {
+  return Math.max(1, Math.min(200, Math.round(1_000_000 / n)));
+}
+
 /**
  * Opens N connections as fast as the server accepts them (with auth where the server has it),
  * measures the idle memory they cost, then publishes one burst in a single request and times
@@ -17,13 +22,16 @@ export function burstCase(
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;
     const fleet = fleetFor(context, contender, n);
-    await sleep(500);
-    const rssBefore = rssBytes(server.pid);
+    const before = await server.settledMemory();
+    const rssBefore = before.rss;
     const opened = await session.open(fleet, 'count');
     await sleep(2000);
-    const rssIdle = rssBytes(server.pid);
+    const rssIdleBeforeGc = rssBytes(server.pid);
+    const idle = await server.settledMemory();
+    const rssIdle = idle.rss;
+    const perConnection = (delta: number) => delta / Math.max(1, opened.opened);
 
-    const plan = eventPlan(fleet, context.options.burstEventsPerConnection);
+    const plan = eventPlan(fleet, burstEventsPerConnection(n));
     const serverCpu = session.serverCpu();
     const generatorCpu = session.generatorCpu();
     const burst = await generator.call<WaitResult>({
@@ -35,16 +43,21 @@ export function burstCase(
         body: { count: plan.count, size: context.options.eventSize, libraries: plan.libraries },
       },
       expected: plan.expected,
-      timeoutMs: context.options.quick ? 10_000 : 20_000,
+      timeoutMs: context.options.quick ? 10_000 : 40_000,
     });
     const seconds = burst.elapsedMs / 1000;
+    const burstServerCpu = session.serverCpu() - serverCpu;
     return {
       connections: opened.opened,
       failedConnections: opened.failed,
       acceptedPerSecond: opened.opened / (opened.elapsedMs / 1000),
       rssBeforeBytes: rssBefore,
       rssIdleBytes: rssIdle,
-      rssPerIdleConnectionBytes: (rssIdle - rssBefore) / Math.max(1, opened.opened),
+      rssIdleBeforeGcBytes: rssIdleBeforeGc,
+      rssPerIdleConnectionBeforeGcBytes: perConnection(rssIdleBeforeGc - rssBefore),
+      rssPerIdleConnectionBytes: perConnection(rssIdle - rssBefore),
+      heapPerIdleConnectionBytes: perConnection(idle.heapUsed - before.heapUsed),
+      externalPerIdleConnectionBytes: perConnection(idle.external - before.external),
       eventsPublished: plan.count,
       expectedDeliveries: plan.expected,
       deliveries: burst.received,
@@ -54,7 +67,8 @@ export function burstCase(
       burstMs: burst.elapsedMs,
       publishRequestMs: burst.publishMs ?? Number.NaN,
       deliveriesPerSecond: burst.received / seconds,
-      serverCpuSeconds: session.serverCpu() - serverCpu,
+      serverCpuSeconds: burstServerCpu,
+      serverCpuPer100kDeliveries: (burstServerCpu / Math.max(1, burst.received)) * 100_000,
       generatorCpuSeconds: session.generatorCpu() - generatorCpu,
     };
   });

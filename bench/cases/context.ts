@@ -11,7 +11,6 @@ export interface BenchOptions {
   contenders: ContenderKey[];
   runs: number;
   burstSizes: number[];
-  burstEventsPerConnection: number;
   latencyConnections: number;
   latencyEventsPerSecond: number;
   latencyWarmupMs: number;
@@ -32,6 +31,8 @@ export interface BenchContext {
   launcher: ServerLauncher;
   generatorScript: string;
   log: (message: string) => void;
+  /** What is being measured now, e.g. `burst-1000-run1-reelay-sse`. */
+  label?: string;
 }
 
 export type Metrics = Record<string, number | boolean | string>;
@@ -52,7 +53,7 @@ export async function withSession<T>(
   contender: Contender,
   body: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const server = await context.launcher.start(contender.server);
+  const server = await context.launcher.start(contender.server, { label: context.label });
   const generator = new GeneratorHandle(context.generatorScript);
   try {
     const session: Session = {

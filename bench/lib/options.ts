@@ -56,7 +56,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       : [...CONTENDER_KEYS],
     runs: values.runs ? positiveIntegers(values.runs, '--runs')[0] : quick ? 1 : 3,
     burstSizes: values.n ? positiveIntegers(values.n, '--n') : quick ? [1000] : [1000, 10_000],
-    burstEventsPerConnection: 200,
     latencyConnections: quick ? 1000 : 5000,
     latencyEventsPerSecond: 50,
     latencyWarmupMs: 1000,

@@ -1,3 +1,4 @@
+import { burstEventsPerConnection } from '../cases/burst.js';
 import { CONTENDERS, type ContenderKey } from './contenders.js';
 import { median } from './stats.js';
 
@@ -27,6 +28,8 @@ export interface Figure {
   metric: string;
   better: 'higher' | 'lower';
   format: (value: number) => string;
+  /** Marks the value when some run did not receive everything before its time ran out. */
+  flagsIncomplete?: boolean;
 }
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -44,11 +47,12 @@ export function figuresFor(
   const largest = Math.max(...burstSizes);
   return [
     ...burstSizes.map((size): Figure => ({
-      label: `Burst deliveries/s, N=${thousands(size)}`,
+      label: `Burst deliveries/s, N=${thousands(size)} x ${burstEventsPerConnection(size)} events`,
       caseKey: `burst-${size}`,
       metric: 'deliveriesPerSecond',
       better: 'higher',
       format: integer,
+      flagsIncomplete: true,
     })),
     {
       label: `Latency p50 (ms), N=${thousands(latencyN)}`,
@@ -96,6 +100,20 @@ export function figuresFor(
       label: `Server CPU-s per 100k deliveries, trickle, N=${thousands(trickleN)}`,
       caseKey: 'trickle',
       metric: 'cpuSecondsPer100kDeliveries',
+      better: 'lower',
+      format: decimal(3),
+    },
+    {
+      label: `... net of the publish requests`,
+      caseKey: 'trickle',
+      metric: 'netCpuSecondsPer100kDeliveries',
+      better: 'lower',
+      format: decimal(3),
+    },
+    {
+      label: `Server CPU-s per 100k deliveries, burst, N=${thousands(largest)}`,
+      caseKey: `burst-${largest}`,
+      metric: 'serverCpuPer100kDeliveries',
       better: 'lower',
       format: decimal(3),
     },
@@ -155,7 +173,8 @@ export function markdownTable(
       const value = valueOf(summaries, figure.caseKey, key, figure.metric);
       if (value === undefined) return 'n/a';
       const complete = summaries[figure.caseKey]?.[key]?.complete;
-      return figure.format(value) + (complete === false ? ' (incomplete)' : '');
+      const incomplete = figure.flagsIncomplete === true && complete === false;
+      return figure.format(value) + (incomplete ? ' (incomplete)' : '');
     });
     const ratios = [
       ratio(summaries, figure.caseKey, figure.metric, 'reelay-sse', 'plain-http'),
@@ -235,6 +254,18 @@ export function judgeBars(
       (value) => `${value.toFixed(2)}x`,
     );
   }
+  judge(
+    `Reelay Socket.IO server CPU per delivery <= plain Socket.IO, burst N=${largest.toLocaleString('en-US')}`,
+    ratio(
+      summaries,
+      `burst-${largest}`,
+      'serverCpuPer100kDeliveries',
+      'reelay-socketio',
+      'plain-socketio',
+    ),
+    (value) => value <= 1,
+    (value) => `${value.toFixed(2)}x`,
+  );
   return bars;
 }
 

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, ManagedChild, waitForHealth } from './children.js';
+import { freePort, ManagedChild, sleep, waitForHealth } from './children.js';
+import { rssBytes } from './proc.js';
 import {
   ADMIN_CREDENTIALS,
   DEFAULT_WORLD,
@@ -13,6 +14,12 @@ import {
 
 export type ServerName = 'reelay' | 'plain-http' | 'nest-sse' | 'plain-socketio';
 
+export interface SettledMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
 export interface RunningServer {
   name: ServerName;
   port: number;
@@ -20,6 +27,8 @@ export interface RunningServer {
   pid: number;
   /** Headers the publish request needs (Reelay's admin token). */
   publishHeaders: Record<string, string>;
+  /** Memory after a full garbage collection in the server: RSS from /proc, V8's own figures. */
+  settledMemory(): Promise<SettledMemory>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +42,7 @@ const SCRIPTS: Record<ServerName, string> = {
 };
 
 const EXIT_ON_SIGNAL = new URL('../servers/exit-on-signal.js', import.meta.url).href;
+const SERVER_CONTROL = new URL('../servers/server-control.js', import.meta.url).href;
 
 /** A fixed secret: tokens issued while seeding stay valid across the restarts of each run. */
 const JWT_SECRET = 'reelay-bench-secret-0123456789abcdef0123456789';
@@ -44,6 +54,24 @@ export interface LaunchOptions {
   profile?: ReadonlySet<ServerName>;
 }
 
+/** Asks the server for a full garbage collection (see servers/server-control.ts). */
+function collectGarbage(child: ManagedChild): Promise<NodeJS.MemoryUsage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.process.off('message', onMessage);
+      reject(new Error(`${child.options.name} did not collect garbage in time`));
+    }, 10_000);
+    const onMessage = (message: { collected?: NodeJS.MemoryUsage }) => {
+      if (message.collected === undefined) return;
+      clearTimeout(timer);
+      child.process.off('message', onMessage);
+      resolve(message.collected);
+    };
+    child.process.on('message', onMessage);
+    child.process.send('gc');
+  });
+}
+
 /**
  * Starts each server fresh for every measurement. Reelay keeps one data folder for the whole
  * benchmark, seeded once through its REST API, so that its tokens and grants stay the same.
@@ -51,6 +79,8 @@ export interface LaunchOptions {
 export class ServerLauncher {
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'reelay-bench-'));
   private seeded?: ReelayWorld;
+  /** The CPU profiles the servers write, in the order they started. */
+  readonly profiles: string[] = [];
 
   constructor(private readonly options: LaunchOptions = {}) {}
 
@@ -61,7 +91,7 @@ export class ServerLauncher {
 
   /** Starts Reelay once and creates the users, libraries and grants. */
   async seed(shape: WorldShape = DEFAULT_WORLD): Promise<ReelayWorld> {
-    const server = await this.start('reelay', false);
+    const server = await this.start('reelay', { seeding: true });
     try {
       this.seeded = await seedWorld(server.baseUrl, shape);
       return this.seeded;
@@ -70,15 +100,37 @@ export class ServerLauncher {
     }
   }
 
-  async start(name: ServerName, needsWorld = true): Promise<RunningServer> {
+  /**
+   * Starts a server. With profiling on, a server named in `profile` writes its CPU profile to
+   * `<profileDir>/<label>.cpuprofile` when it stops.
+   */
+  async start(
+    name: ServerName,
+    options: { label?: string; seeding?: boolean } = {},
+  ): Promise<RunningServer> {
     const port = await freePort();
-    const profiling = this.options.profileDir !== undefined && this.options.profile?.has(name);
+    const { profileDir } = this.options;
+    const profileName =
+      profileDir !== undefined && options.label !== undefined && this.options.profile?.has(name)
+        ? `${options.label.replace(/[^A-Za-z0-9._-]+/g, '_')}.cpuprofile`
+        : undefined;
     const child = new ManagedChild({
       name,
       script: SCRIPTS[name],
-      nodeArgs: profiling
-        ? ['--cpu-prof', `--cpu-prof-dir=${this.options.profileDir}`, '--import', EXIT_ON_SIGNAL]
-        : [],
+      nodeArgs: [
+        '--expose-gc',
+        '--import',
+        SERVER_CONTROL,
+        ...(profileName === undefined
+          ? []
+          : [
+              '--cpu-prof',
+              `--cpu-prof-dir=${profileDir}`,
+              `--cpu-prof-name=${profileName}`,
+              '--import',
+              EXIT_ON_SIGNAL,
+            ]),
+      ],
       env: {
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -89,8 +141,10 @@ export class ServerLauncher {
         JWT_TTL: '12h',
         REELAY_BENCH_PUBLISH: 'true',
       },
+      ipc: true,
     });
     const stop = () => child.stop();
+    if (profileName !== undefined) this.profiles.push(join(profileDir ?? '', profileName));
     try {
       await waitForHealth(child, port);
     } catch (error) {
@@ -98,13 +152,20 @@ export class ServerLauncher {
       throw error;
     }
     const publishHeaders: Record<string, string> =
-      name === 'reelay' && needsWorld ? { Authorization: `Bearer ${this.world.adminToken}` } : {};
+      name === 'reelay' && !options.seeding
+        ? { Authorization: `Bearer ${this.world.adminToken}` }
+        : {};
     return {
       name,
       port,
       baseUrl: `http://127.0.0.1:${port}`,
       pid: child.pid,
       publishHeaders,
+      settledMemory: async () => {
+        const usage = await collectGarbage(child);
+        await sleep(200);
+        return { rss: rssBytes(child.pid), heapUsed: usage.heapUsed, external: usage.external };
+      },
       stop,
     };
   }
