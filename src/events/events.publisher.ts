@@ -17,6 +17,16 @@ import type {
   UploadProgressMessage,
 } from './events.types.js';
 
+/** Whatever a caller hands in (a stored record, say), a library's secrets never leave in an event. */
+function withoutSecrets(library: ServerLibrary): ServerLibrary {
+  const {
+    credentials: _credentials,
+    password: _password,
+    ...visible
+  } = library as ServerLibrary & { credentials?: unknown; password?: unknown };
+  return visible;
+}
+
 /**
  * The only door of the events module for domain code. Call it after the change is committed:
  * an event tells clients what is already true.
@@ -26,7 +36,7 @@ export class EventsPublisher {
   constructor(private readonly hub: EventHub) {}
 
   library(action: ElementAction, library: ServerLibrary): void {
-    this.hub.publish('library', { action, library });
+    this.hub.publish('library', { action, library: withoutSecrets(library) });
   }
 
   libraryStatus(library: string, message: string, progress?: number): void {
