@@ -119,18 +119,21 @@ export class RawSseClient {
   get body(): string {
     const start = this.buffer.indexOf('\r\n\r\n');
     if (start < 0) return '';
-    let rest = this.buffer.slice(start + 4);
-    if (!/transfer-encoding: chunked/i.test(this.buffer.slice(0, start))) return rest;
-    let body = '';
+    if (!/transfer-encoding: chunked/i.test(this.buffer.slice(0, start))) {
+      return this.buffer.slice(start + 4);
+    }
+    // Chunk sizes count bytes, not characters: frames may carry any UTF-8 text.
+    let rest = Buffer.from(this.buffer.slice(start + 4));
+    const chunks: Buffer[] = [];
     while (rest.length > 0) {
       const lineEnd = rest.indexOf('\r\n');
       if (lineEnd < 0) break;
-      const size = parseInt(rest.slice(0, lineEnd), 16);
+      const size = parseInt(rest.subarray(0, lineEnd).toString(), 16);
       if (Number.isNaN(size) || rest.length < lineEnd + 2 + size + 2) break;
-      body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
-      rest = rest.slice(lineEnd + 2 + size + 2);
+      chunks.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+      rest = rest.subarray(lineEnd + 2 + size + 2);
     }
-    return body;
+    return Buffer.concat(chunks).toString();
   }
 
   /** Resolves when the received bytes satisfy `predicate`; rejects after `timeoutMs`. */
