@@ -2,6 +2,13 @@
  * The event messages of Reelay's real-time API (GET /sse and Socket.IO), as the API document
  * names and shapes them. Clients may import this file: it has no runtime dependencies.
  * Timestamps are epoch milliseconds.
+ *
+ * Both transports carry the same events under the same names. On SSE an event is
+ * `event: <name>`, `id: <id>` and `data: <JSON>`. On Socket.IO (path `/socket.io`) it is
+ * `emit(name, data, id)`: a handler `(data, id) => …` gets that same JSON parsed (the message
+ * wrapped in its key, e.g. `{ Medias: {...} }`) and the id as a number, so one handler serves
+ * both. `lagged` and `resync` have no id on either. To resume, send the last id seen: the
+ * `Last-Event-ID` header on SSE, `auth.lastEventId` on Socket.IO.
  */
 
 export type ElementAction = 'Deleted' | 'Added' | 'Updated';
@@ -272,3 +279,31 @@ export interface ResyncEvent {
 
 /** Every event name a connection can receive. */
 export type StreamEventName = EventName | 'lagged' | 'resync';
+
+/** The `data` of each event name, as both transports deliver it. */
+export interface StreamEventData {
+  library: { Library: LibraryMessage };
+  'library-status': { LibraryStatus: LibraryStatusMessage };
+  medias: { Medias: MediasMessage };
+  upload_progress: { UploadProgress: UploadProgressMessage };
+  convert_progress: { ConvertProgress: ConvertMessage };
+  episodes: { Episodes: EpisodesMessage };
+  series: { Series: SeriesMessage };
+  movies: { Movies: MoviesMessage };
+  people: { People: PeopleMessage };
+  tags: { Tags: TagMessage };
+  backups: { Backups: BackupMessage };
+  'backups-files': { BackupsFiles: BackupFileProgress };
+  media_progress: { MediaProgress: MediasProgressMessage };
+  media_rating: { MediaRating: MediasRatingMessage };
+  lagged: LaggedEvent;
+  resync: ResyncEvent;
+}
+
+/** The Socket.IO events a client listens to, e.g. `io(url) as Socket<SocketServerEvents>`. */
+export type SocketServerEvents = {
+  [N in EventName]: (data: StreamEventData[N], id: number) => void;
+} & {
+  lagged: (data: LaggedEvent) => void;
+  resync: (data: ResyncEvent) => void;
+};
