@@ -9,6 +9,7 @@ class FakeResponse {
   readonly writes: Buffer[] = [];
   accepts = true;
   destroyed = false;
+  writableEnded = false;
 
   write(chunk: Buffer): boolean {
     this.writes.push(chunk);
@@ -92,6 +93,15 @@ describe('SseConnection', () => {
     connection.enqueue(frame(1));
     response.destroyed = true;
     connection.flush(2);
+    expect(response.writes).toHaveLength(0);
+  });
+
+  it('writes neither frames nor pings once the response was ended, even before it closed', () => {
+    const { response, connection } = connectionWith(roomy);
+    response.writableEnded = true;
+    connection.enqueue(frame(1));
+    connection.flush(1);
+    connection.ping(2);
     expect(response.writes).toHaveLength(0);
   });
 

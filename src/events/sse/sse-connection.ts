@@ -91,6 +91,9 @@ export class SseConnection {
   }
 
   private write(chunk: Buffer, now: number): void {
+    // Ended (token expired, user deleted) but not closed while the socket still holds bytes:
+    // another write would emit an 'error' that nothing handles, and the process would exit.
+    if (this.response.writableEnded) return;
     this.lastWriteAt = now;
     if (!this.response.write(chunk)) this.waitingForDrain = true;
   }
