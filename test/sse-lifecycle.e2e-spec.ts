@@ -1,0 +1,270 @@
+import jwt from 'jsonwebtoken';
+import type { Server, Socket } from 'node:net';
+import type { Subject } from 'rxjs';
+import { AccessService } from '../src/access/access.service.js';
+import { TokenService } from '../src/auth/token.service.js';
+import { EventHub } from '../src/events/event-hub.js';
+import { EventsPublisher } from '../src/events/events.publisher.js';
+import { RawSseClient, RecordingEventSource } from './support/sse-client.js';
+import { SseFrameClient } from './support/sse-frame-client.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+const KEEPALIVE_MS = 200;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function sseStats(t: TestApp) {
+  const response = await t
+    .http()
+    .get('/events/stats')
+    .set('Authorization', `Bearer ${t.admin.token}`)
+    .expect(200);
+  return (
+    response.body as { sse: { connections: number; queuedBytes: number; queuedEvents: number } }
+  ).sse;
+}
+
+/** Polls the stats until `predicate` holds; returns the last figures either way. */
+async function statsWhen(
+  t: TestApp,
+  predicate: (stats: Awaited<ReturnType<typeof sseStats>>) => boolean,
+  timeoutMs = 3000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let stats = await sseStats(t);
+  while (!predicate(stats) && Date.now() < deadline) {
+    // oxlint-disable-next-line no-await-in-loop -- one probe at a time, on purpose
+    await sleep(20);
+    // oxlint-disable-next-line no-await-in-loop -- one probe at a time, on purpose
+    stats = await sseStats(t);
+  }
+  return stats;
+}
+
+/**
+ * A stream whose client stopped reading, left where the kernel buffers are full and the
+ * server's socket holds some bytes but has not asked to wait for `drain`: the state of many a
+ * client on a slow network.
+ */
+async function backloggedStream(t: TestApp, token: string) {
+  const server = t.app.getHttpServer() as Server;
+  const accepted = new Map<number, Socket>();
+  const onConnection = (socket: Socket) => accepted.set(socket.remotePort ?? 0, socket);
+  server.on('connection', onConnection);
+  const client = await SseFrameClient.stream(t.baseUrl, '/sse', token, { highWaterMark: 1024 });
+  server.off('connection', onConnection);
+  client.pause();
+  const serverSocket = accepted.get(client.socket.localPort ?? -1) as Socket;
+  const publisher = t.app.get(EventsPublisher);
+  const name = 'z'.repeat(8 * 1024);
+  for (let index = 0; serverSocket.writableLength === 0 && index < 20_000; index++) {
+    publisher.backupsFiles({ file: name, progress: index });
+    // oxlint-disable-next-line no-await-in-loop -- one event per turn, until the socket backs up
+    await new Promise((resolve) => setImmediate(resolve));
+    // oxlint-disable-next-line no-await-in-loop -- the flush runs one turn after the event
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(serverSocket.writableLength).toBeGreaterThan(0);
+  expect(serverSocket.writableNeedDrain).toBe(false);
+  return { client, serverSocket };
+}
+
+describe('GET /sse: keepalive', () => {
+  let t: TestApp;
+  let publisher: EventsPublisher;
+  let library: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS) });
+    publisher = t.app.get(EventsPublisher);
+    library = await t.createLibrary();
+  });
+  afterAll(() => t.close());
+
+  it('sends `:ping` on a silent connection, no sooner than SSE_KEEPALIVE_MS, and again after', async () => {
+    const openedAt = Date.now();
+    const raw = await RawSseClient.open(t.baseUrl, '/sse', {
+      Authorization: `Bearer ${t.admin.token}`,
+    });
+    await raw.waitUntil((c) => c.body.includes(':ping\n\n'), 3000);
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(KEEPALIVE_MS);
+    expect(raw.body).toBe('retry: 3000\n\n:ping\n\n');
+    await raw.waitUntil((c) => c.body.endsWith(':ping\n\n:ping\n\n'), 3000);
+    expect(raw.body).toBe('retry: 3000\n\n:ping\n\n:ping\n\n');
+    raw.close();
+  });
+
+  it('sends no ping while events flow, and pings again once they stop', async () => {
+    const client = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token);
+    const hub = t.app.get(EventHub);
+    const started = Date.now();
+    // Each event goes out as soon as the previous one arrived: never silent for long.
+    while (Date.now() - started < KEEPALIVE_MS * 4) {
+      publisher.tags(library, []);
+      // oxlint-disable-next-line no-await-in-loop -- the next event waits for this one
+      await client.waitForId(hub.lastEventId);
+      // oxlint-disable-next-line no-await-in-loop -- a pause well under the keepalive
+      await sleep(KEEPALIVE_MS / 10);
+    }
+    const flowing = client.frames.slice(1);
+    expect(flowing.length).toBeGreaterThan(10);
+    expect(flowing.filter((frame) => frame.comment !== undefined)).toEqual([]);
+    await client.waitUntil((c) => c.frames.at(-1)?.comment === 'ping', 3000);
+    expect(client.frames.at(-1)?.text).toBe(':ping');
+    client.close();
+  });
+});
+
+describe('GET /sse: token expiry', () => {
+  let t: TestApp;
+  let publisher: EventsPublisher;
+  let library: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS) });
+    publisher = t.app.get(EventsPublisher);
+    library = await t.createLibrary();
+  });
+  afterAll(() => t.close());
+
+  const tokenExpiringIn = (seconds: number) =>
+    jwt.sign({}, t.app.get(TokenService).key, {
+      algorithm: 'HS256',
+      issuer: 'reelay',
+      subject: t.admin.id,
+      expiresIn: seconds,
+    });
+
+  it('ends the stream when its token expires, while events keep coming, and the server lives on', async () => {
+    const client = await SseFrameClient.stream(t.baseUrl, '/sse', tokenExpiringIn(1));
+    const other = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token);
+    // Events every millisecond or so across the moment the stream is ended.
+    const timer = setInterval(() => {
+      for (let index = 0; index < 5; index++) publisher.tags(library, []);
+    }, 1);
+    try {
+      await client.waitUntil((c) => c.ended, 4000);
+      await sleep(100);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(client.events.length).toBeGreaterThan(0);
+    await t.http().get('/health').expect(200);
+    publisher.tags(library, []);
+    await other.waitForId(t.app.get(EventHub).lastEventId);
+    expect((await statsWhen(t, (s) => s.connections === 1)).connections).toBe(1);
+    client.close();
+    other.close();
+  });
+
+  it('ends, without a write after the end, a stream whose client lags when its token expires', async () => {
+    const expiresInSeconds = 3;
+    const deadline = (Math.floor(Date.now() / 1000) + expiresInSeconds) * 1000;
+    const { client, serverSocket } = await backloggedStream(t, tokenExpiringIn(expiresInSeconds));
+    expect(Date.now()).toBeLessThan(deadline);
+    await sleep(deadline - Date.now() + 200);
+    // The stream was ended but cannot close: its socket still holds bytes. New events come.
+    expect(serverSocket.writableLength).toBeGreaterThan(0);
+    publisher.tags(library, []);
+    publisher.tags(library, []);
+    await sleep(KEEPALIVE_MS * 2);
+    await t.http().get('/health').expect(200);
+    client.resume();
+    await client.waitUntil((c) => c.ended, 5000);
+    expect((await statsWhen(t, (s) => s.connections === 0)).connections).toBe(0);
+    client.close();
+  });
+
+  it('ends, without a write after the end, a lagging stream whose user is deleted', async () => {
+    const user = await t.createUser('admin');
+    const { client, serverSocket } = await backloggedStream(t, user.token);
+    await t
+      .http()
+      .delete(`/users/${user.id}`)
+      .set('Authorization', `Bearer ${t.admin.token}`)
+      .expect(204);
+    expect(serverSocket.writableLength).toBeGreaterThan(0);
+    // Silent for longer than the keepalive: a ping would be due, were it still open.
+    await sleep(KEEPALIVE_MS * 3);
+    await t.http().get('/health').expect(200);
+    client.resume();
+    await client.waitUntil((c) => c.ended, 5000);
+    expect(client.frames.filter((frame) => frame.comment === 'ping')).toEqual([]);
+    client.close();
+  });
+});
+
+describe('GET /sse: cleanup', () => {
+  it('forgets every connection once its client leaves', async () => {
+    const t = await createTestApp();
+    try {
+      const library = await t.createLibrary();
+      const user = await t.createUser();
+      await t.grant(library, user.id, 'read');
+      const raw = await RawSseClient.open(t.baseUrl, '/sse', {
+        Authorization: `Bearer ${t.admin.token}`,
+      });
+      const frames = await Promise.all([
+        SseFrameClient.stream(t.baseUrl, '/sse', user.token),
+        SseFrameClient.stream(t.baseUrl, `/sse?libraries=${library}`, user.token),
+      ]);
+      const es = new RecordingEventSource(`${t.baseUrl}/sse?token=${user.token}`, ['medias']);
+      await es.opened();
+      expect((await statsWhen(t, (s) => s.connections === 4)).connections).toBe(4);
+      t.app.get(EventsPublisher).medias(library, []);
+      await es.waitFor(1);
+
+      raw.close();
+      for (const client of frames) client.close();
+      es.close();
+      expect(await statsWhen(t, (s) => s.connections === 0)).toEqual({
+        connections: 0,
+        queuedBytes: 0,
+        queuedEvents: 0,
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('closes the app promptly with clients still connected, leaving no timer or subscription', async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const t = await createTestApp({ SSE_KEEPALIVE_MS: '100' });
+    const library = await t.createLibrary();
+    const publisher = t.app.get(EventsPublisher);
+    const hub = t.app.get(EventHub);
+    const access = t.app.get(AccessService);
+    const reading = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token);
+    const stalled = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token, {
+      highWaterMark: 1024,
+    });
+    stalled.pause();
+    const big = 'y'.repeat(64 * 1024);
+    for (let index = 0; index < 300; index++) {
+      publisher.tags(library, [{ action: 'Added', tag: { id: `${index}`, library, name: big } }]);
+    }
+    await statsWhen(t, (s) => s.queuedEvents > 0);
+
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      t.close().then(() => 'closed'),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still open'), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('closed');
+
+    await reading.waitUntil((c) => c.ended || c.closed, 1000);
+    expect(Reflect.get(hub, 'subject') as Subject<unknown>).toHaveProperty('observed', false);
+    expect(Reflect.get(access, 'removedUsers') as Subject<unknown>).toHaveProperty(
+      'observed',
+      false,
+    );
+    reading.close();
+    stalled.close();
+    await sleep(50);
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+  });
+});
