@@ -15,8 +15,10 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * `{ Medias: {...} }`) and `id` the global event id as a number; `lagged` and `resync` come
  * with no id. Authentication: `auth.token`, else the `Authorization: Bearer` header, the
  * `token` cookie or the `token` query. Options: the `libraries` query (as on SSE) and
- * `auth.lastEventId` to resume. A refused handshake is a `connect_error` whose `message` says
- * why and whose `data` is `{statusCode, error, message}`, as an HTTP error body.
+ * `auth.lastEventId` (or the `lastEventId` query) to resume. A refused handshake is a
+ * `connect_error` whose `message` says why and whose `data` is `{statusCode, error, message}`,
+ * as an HTTP error body. The server disconnects a socket when its token expires or its user is
+ * deleted; the client then needs a new token rather than an automatic reconnection.
  */
 @WebSocketGateway({
   path: '/socket.io',
