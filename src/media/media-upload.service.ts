@@ -85,12 +85,14 @@ export class MediaUploadService {
         maxFieldBytes: MAX_DESCRIPTION_LENGTH * 4,
         onFileStart: (start) => {
           target = this.startTarget(folder, mediaId, start, contentLength);
+          target.throttle.pass(0);
           this.progress(libraryId, mediaId, target, 0, 'uploading');
           return target.writer;
         },
         onBytes: (bytes) => {
           receivedBytes = bytes;
-          if (target?.throttle.pass(bytes)) {
+          // The last step, 100 %, is told once the media exists.
+          if (target?.throttle.pass(bytes) && target.throttle.percent(bytes) < 100) {
             this.progress(libraryId, mediaId, target, bytes, 'uploading');
           }
         },
@@ -189,8 +191,7 @@ export class MediaUploadService {
     receivedBytes: number,
     status: NonNullable<UploadProgressMessage['status']>,
   ): void {
-    const progress =
-      status === 'completed' ? 100 : Math.min(99, target.throttle.percent(receivedBytes));
+    const progress = status === 'completed' ? 100 : target.throttle.percent(receivedBytes);
     this.events.uploadProgress({
       library: libraryId,
       mediaId,

@@ -4,8 +4,8 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** The client went away before the body was complete. */
-export class UploadAbortedError extends Error {
+/** The client went away before the body was complete (nobody reads the answer). */
+export class UploadAbortedError extends BadRequestException {
   constructor() {
     super('The client closed the connection before the upload was complete');
   }
@@ -55,7 +55,8 @@ export class MultipartAdapter {
           parts: options.fieldNames.size + 1,
           fieldNameSize: 100,
           fieldSize: options.maxFieldBytes,
-          fileSize: options.maxFileBytes,
+          // busboy flags a file that reaches its limit; one byte more lets `maxFileBytes` pass.
+          fileSize: options.maxFileBytes + 1,
         },
       });
     } catch {
@@ -136,7 +137,9 @@ export class MultipartAdapter {
     } catch (error) {
       request.unpipe(parser);
       if (file) {
-        file.stream.destroy();
+        // With an error: a stream that had already received its last chunk and is destroyed
+        // without one leaves the pipeline waiting for an 'end' that never comes.
+        file.stream.destroy(error instanceof Error ? error : new Error(String(error)));
         await file.transfer.catch(() => undefined);
       }
       throw error;
