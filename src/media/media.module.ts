@@ -4,6 +4,8 @@ import { LibrariesModule } from '../libraries/libraries.module.js';
 import { MediaController } from './media.controller.js';
 import { MediaRepository } from './media.repository.js';
 import { MediaService } from './media.service.js';
+import { MediaScanController } from './media-scan.controller.js';
+import { MediaScanService } from './media-scan.service.js';
 import { MediaStorage } from './media-storage.repository.js';
 import { MediaUploadController } from './media-upload.controller.js';
 import { MediaUploadService } from './media-upload.service.js';
@@ -12,7 +14,14 @@ import { MultipartAdapter } from './multipart.adapter.js';
 /** Medias of a library: metadata, files (streamed with Range), uploads, scans, conversions. */
 @Module({
   imports: [LibrariesModule, EventsModule],
-  controllers: [MediaController, MediaUploadController],
-  providers: [MediaRepository, MediaStorage, MultipartAdapter, MediaService, MediaUploadService],
+  controllers: [MediaController, MediaUploadController, MediaScanController],
+  providers: [
+    MediaRepository,
+    MediaStorage,
+    MultipartAdapter,
+    MediaService,
+    MediaUploadService,
+    MediaScanService,
+  ],
 })
 export class MediaModule {}
