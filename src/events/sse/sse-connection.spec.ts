@@ -11,9 +11,19 @@ class FakeResponse {
   destroyed = false;
   writableEnded = false;
 
+  corked = 0;
+
   write(chunk: Buffer): boolean {
     this.writes.push(chunk);
     return this.accepts;
+  }
+
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    this.corked--;
   }
 
   get text(): string {
@@ -102,6 +112,30 @@ describe('SseConnection', () => {
     connection.enqueue(frame(1));
     connection.flush(1);
     connection.ping(2);
+    expect(response.writes).toHaveLength(0);
+  });
+
+  it('writes a replay at once, outside the queue bound, frame by frame in one corked batch', () => {
+    const { response, connection } = connectionWith({ maxEvents: 2, maxBytes: 1024 });
+    const replay = Array.from({ length: 50 }, (_, index) => frame(index + 1, 30));
+    response.accepts = false;
+    connection.writeAll(replay, 7);
+    expect(response.writes).toEqual(replay);
+    expect(response.writes[0]).toBe(replay[0]);
+    expect(response.corked).toBe(0);
+    expect(connection.lastWriteAt).toBe(7);
+    // The socket asked to wait: live frames queue up until it drains.
+    expect(connection.enqueue(frame(51))).toBe(false);
+    connection.flush(8);
+    expect(response.writes).toHaveLength(50);
+    expect(connection.drained()).toBe(true);
+  });
+
+  it('writes no replay to an ended response, and nothing for an empty one', () => {
+    const { response, connection } = connectionWith(roomy);
+    connection.writeAll([], 1);
+    response.writableEnded = true;
+    connection.writeAll([frame(1)], 2);
     expect(response.writes).toHaveLength(0);
   });
 

@@ -79,6 +79,14 @@ export class SseConnection {
     this.write(chunk, now);
   }
 
+  /** Writes frames at once, outside the queue, each as it is (the history's own buffers). */
+  writeAll(frames: readonly Buffer[], now: number): void {
+    if (frames.length === 0) return;
+    this.response.cork();
+    for (const frame of frames) this.write(frame, now);
+    this.response.uncork();
+  }
+
   /** `:ping` for a connection that has been silent; a stalled one is not silent, only slow. */
   ping(now: number): void {
     if (!this.waitingForDrain && this.pendingEvents === 0) this.write(PING_FRAME, now);

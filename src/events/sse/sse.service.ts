@@ -120,7 +120,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
       now,
     );
     response.write(this.retry);
-    if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId);
+    if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId, now);
     this.register(connection);
 
     response.on('drain', () => {
@@ -129,21 +129,26 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     response.once('close', () => this.unregister(connection));
   }
 
-  /** Queues what the client missed, as far as the history holds it, before any live event. */
-  private replay(connection: SseConnection, lastEventId: number): void {
+  /**
+   * Sends what the client missed, as far as the history holds it, before any live event. It
+   * bypasses the live queue: the history is the bound here, and a replay cut to the queue's
+   * size would report a lag the client never had.
+   */
+  private replay(connection: SseConnection, lastEventId: number, now: number): void {
     const { complete, events } = this.hub.replayAfter(lastEventId);
+    const frames: Buffer[] = [];
     if (!complete) {
-      connection.enqueue(
+      frames.push(
         resyncFrame(`events after ${lastEventId} are no longer available; reload your state`),
       );
     }
     const { principal, filter } = connection;
     for (const event of events) {
       if (passesLibraryFilter(filter, event.library) && canReceive(principal, event)) {
-        connection.enqueue(variantFor(event, receiverIsLibraryAdmin(principal, event)).frame);
+        frames.push(variantFor(event, receiverIsLibraryAdmin(principal, event)).frame);
       }
     }
-    this.schedule(connection);
+    connection.writeAll(frames, now);
   }
 
   private dispatch(event: PublishedEvent): void {
