@@ -147,12 +147,7 @@ async function main(): Promise<void> {
       summaries[caseKey][contender as Contender['key']] = summarise(runs);
     }
   }
-  const figures = figuresFor(
-    options.burstSizes,
-    options.latencyConnections,
-    options.stalledConnections,
-    options.trickleConnections,
-  ).filter((figure) => figure.caseKey in summaries);
+  const figures = figuresFor(options).filter((figure) => figure.caseKey in summaries);
   const table = markdownTable(figures, summaries, options.contenders);
   const bars = judgeBars(summaries, options.burstSizes, REELAY_QUEUE_BOUND_BYTES);
   const finished = new Date();

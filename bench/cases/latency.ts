@@ -1,23 +1,30 @@
 import type { LatencyResult } from '../generator/protocol.js';
 import type { Contender } from '../lib/contenders.js';
-import { eventsPerTick } from '../lib/fleet.js';
+import { meanRecipients, reelayFleet } from '../lib/fleet.js';
 import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
 import { Ticker } from './ticker.js';
 
 /**
- * N connections each receiving about `latencyEventsPerSecond` events a second, published one
- * tick at a time; the generator reads each frame's send time and keeps receive minus send.
+ * N connections while Reelay publishes `latencyEventsPerSecond` events a second, one per
+ * request, in its libraries by turn, so that each connection receives what its user may see.
+ * The other servers send every event to every connection, so they get fewer events a second:
+ * as many as give each connection the same rate as on Reelay. The generator reads each
+ * frame's send time and keeps receive minus send.
  */
 export function latencyCase(context: BenchContext, contender: Contender): Promise<Metrics> {
   const { options } = context;
+  const n = options.latencyConnections;
+  const reference = reelayFleet(context.launcher.world, n, '/sse', { filterEvery: 4 });
+  const perConnectionRate = (options.latencyEventsPerSecond * meanRecipients(reference)) / n;
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;
-    const fleet = fleetFor(context, contender, options.latencyConnections);
+    const fleet = fleetFor(context, contender, n);
+    const publishRate = (perConnectionRate * n) / meanRecipients(fleet);
     const opened = await session.open(fleet, 'latency');
     await sleep(500);
     const ticker = new Ticker(server, {
-      ticksPerSecond: options.latencyEventsPerSecond,
-      eventsPerTick: eventsPerTick(fleet),
+      ticksPerSecond: publishRate,
+      eventsPerTick: 1,
       libraries: fleet.libraries,
       size: options.eventSize,
     });
@@ -26,17 +33,18 @@ export function latencyCase(context: BenchContext, contender: Contender): Promis
     await generator.call({ type: 'reset', recordLatency: true });
     const serverCpu = session.serverCpu();
     const generatorCpu = session.generatorCpu();
-    const ticks = ticker.published;
+    const published = ticker.published;
     await sleep(options.latencyWindowMs);
     const result = await generator.call<LatencyResult>({ type: 'latency' });
     const windowSeconds = result.windowMs / 1000;
-    const publishedTicks = ticker.published - ticks;
+    const publishedInWindow = ticker.published - published;
     await ticker.stop();
     return {
       connections: opened.opened,
       failedConnections: opened.failed,
-      eventsPerTick: eventsPerTick(fleet),
-      ticksPerSecond: publishedTicks / windowSeconds,
+      targetEventsPerSecond: publishRate,
+      eventsPerSecond: publishedInWindow / windowSeconds,
+      eventsPerConnectionPerSecond: result.received / windowSeconds / Math.max(1, opened.opened),
       missedTicks: ticker.missed,
       deliveriesPerSecond: result.received / windowSeconds,
       samples: result.count,

@@ -7,16 +7,20 @@ export interface TickerOptions {
   size: number;
 }
 
+/** Requests a server may have in hand before further ticks are counted as missed. */
+const MAX_IN_FLIGHT = 4;
+
 /**
  * Publishes `eventsPerTick` events at a steady rate, one request per tick, the libraries taken
- * in turn. A tick whose turn comes while the previous request is still out is counted as
- * missed rather than queued, so a server that falls behind is not buried further.
+ * in turn, whether or not earlier requests have been answered. A tick whose turn comes while
+ * MAX_IN_FLIGHT requests are still out is counted as missed rather than queued, so a server
+ * that falls behind shows it without being buried further.
  */
 export class Ticker {
   published = 0;
   missed = 0;
   failures = 0;
-  private inFlight?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private nextLibrary = 0;
   private startedAt = 0;
@@ -35,7 +39,7 @@ export class Ticker {
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    await Promise.all(this.inFlight);
   }
 
   private schedule(): void {
@@ -61,13 +65,11 @@ export class Ticker {
       else this.failures++;
     } catch {
       this.failures++;
-    } finally {
-      this.inFlight = undefined;
     }
   }
 
   private tick(): void {
-    if (this.inFlight !== undefined) {
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
       this.missed++;
       return;
     }
@@ -76,6 +78,8 @@ export class Ticker {
     for (let i = 0; i < eventsPerTick; i++) {
       chosen.push(libraries[this.nextLibrary++ % libraries.length]);
     }
-    this.inFlight = this.publish({ count: eventsPerTick, size, libraries: chosen });
+    const request = this.publish({ count: eventsPerTick, size, libraries: chosen });
+    this.inFlight.add(request);
+    void request.finally(() => this.inFlight.delete(request));
   }
 }

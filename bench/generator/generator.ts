@@ -147,8 +147,6 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
       return waitFor(command.expected, command.timeoutMs, performance.now());
     case 'latency':
       return latency();
-    case 'status':
-      return state.counts();
     case 'close':
       return closeAll();
   }

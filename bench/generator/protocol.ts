@@ -2,11 +2,8 @@
 
 export type Transport = 'sse' | 'socketio';
 
-/**
- * count: count frames; latency: also read each frame's send time; stall: read the response
- * head, then stop reading for good.
- */
-export type ClientMode = 'count' | 'latency' | 'stall';
+/** count: count frames; latency: also read each frame's send time. */
+export type ClientMode = 'count' | 'latency';
 
 export interface ConnectionSpec {
   /** `/sse?...` for SSE; the Socket.IO path for Socket.IO. */
@@ -35,7 +32,6 @@ export type GeneratorCommand =
   | { type: 'burst'; publish: HttpCall; expected: number; timeoutMs: number }
   | { type: 'await'; expected: number; timeoutMs: number }
   | { type: 'latency' }
-  | { type: 'status' }
   | { type: 'close' };
 
 export interface OpenResult {

@@ -30,7 +30,6 @@ export function openSocketIoClient(
   state: LoadState,
   settled: (error?: string) => void,
 ): LoadClient {
-  if (mode === 'stall') throw new Error('stalled Socket.IO clients are not supported');
   const url = new URL(spec.path, `http://127.0.0.1:${port}`);
   const socket = io(url.origin, {
     path: url.pathname,

@@ -73,7 +73,6 @@ export function openSseClient(
     opened = true;
     state.open++;
     settle();
-    if (mode === 'stall') socket.pause();
     if (rest.length > 0) consume(rest);
   });
 

@@ -2,17 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /**
- * Runs `node` through bash so that the child's soft limit on open files is raised to the hard
+ * Runs a child (`node` unless told otherwise) through bash so that the child's soft limit on open files is raised to the hard
  * limit first: Node cannot raise its own, and one process may hold up to ~19,000 sockets here.
  */
 const RAISE_FILE_LIMIT = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
 
 export interface ChildOptions {
   name: string;
+  /** The program; `node` (this one) unless given. */
+  command?: string;
   script: string;
   nodeArgs?: string[];
   env?: Record<string, string | undefined>;
   ipc?: boolean;
+  /** Gives the child a stdin pipe (else it reads nothing). */
+  stdin?: boolean;
 }
 
 const liveChildren = new Set<ManagedChild>();
@@ -31,10 +35,21 @@ export class ManagedChild {
   constructor(readonly options: ChildOptions) {
     this.process = spawn(
       'bash',
-      ['-c', RAISE_FILE_LIMIT, process.execPath, ...(options.nodeArgs ?? []), options.script],
+      [
+        '-c',
+        RAISE_FILE_LIMIT,
+        options.command ?? process.execPath,
+        ...(options.nodeArgs ?? []),
+        options.script,
+      ],
       {
         env: { ...process.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
+        stdio: [
+          options.stdin ? 'pipe' : 'ignore',
+          'pipe',
+          'pipe',
+          ...(options.ipc ? (['ipc'] as const) : []),
+        ],
       },
     );
     const keep = (chunk: Buffer) => {
@@ -52,7 +67,7 @@ export class ManagedChild {
     );
   }
 
-  /** bash `exec`s node, so this is the pid of the node process itself. */
+  /** bash `exec`s the program, so this is the pid of the program itself. */
   get pid(): number {
     const pid = this.process.pid;
     if (pid === undefined) throw new Error(`${this.options.name} did not start`);

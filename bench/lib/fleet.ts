@@ -88,17 +88,7 @@ export function eventPlan(fleet: Fleet, perConnection: number): EventPlan {
   };
 }
 
-/** Events per tick so that each connection receives about one event per tick. */
-export function eventsPerTick(fleet: Fleet): number {
-  return Math.max(
-    1,
-    Math.round((fleet.libraries.length * fleet.specs.length) / recipientsPerRound(fleet)),
-  );
-}
-
-/** Deliveries expected for events published in these libraries. */
-export function expectedDeliveries(fleet: Fleet, libraries: readonly string[]): number {
-  let total = 0;
-  for (const library of libraries) total += fleet.recipients.get(library) ?? 0;
-  return total;
+/** Deliveries of one event, on average over the fleet's libraries. */
+export function meanRecipients(fleet: Fleet): number {
+  return recipientsPerRound(fleet) / fleet.libraries.length;
 }

@@ -1,4 +1,5 @@
 import { burstEventsPerConnection } from '../cases/burst.js';
+import type { BenchOptions } from '../cases/context.js';
 import { CONTENDERS, type ContenderKey } from './contenders.js';
 import { median } from './stats.js';
 
@@ -38,13 +39,12 @@ const kib = (value: number) => (value / 1024).toFixed(1);
 const thousands = (value: number) => value.toLocaleString('en-US');
 const tableLine = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
-export function figuresFor(
-  burstSizes: readonly number[],
-  latencyN: number,
-  stalledN: number,
-  trickleN: number,
-): Figure[] {
+export function figuresFor(options: BenchOptions): Figure[] {
+  const { burstSizes } = options;
   const largest = Math.max(...burstSizes);
+  const latencyN = options.latencyConnections;
+  const stalledN = options.stalledConnections;
+  const trickleN = options.trickleConnections;
   return [
     ...burstSizes.map((size): Figure => ({
       label: `Burst deliveries/s, N=${thousands(size)} x ${burstEventsPerConnection(size)} events`,
@@ -69,6 +69,20 @@ export function figuresFor(
       format: decimal(2),
     },
     {
+      label: `... events/s published (Reelay asked for ${options.latencyEventsPerSecond})`,
+      caseKey: 'latency',
+      metric: 'eventsPerSecond',
+      better: 'higher',
+      format: decimal(1),
+    },
+    {
+      label: '... events/s received per connection',
+      caseKey: 'latency',
+      metric: 'eventsPerConnectionPerSecond',
+      better: 'higher',
+      format: decimal(1),
+    },
+    {
       label: `RSS per idle connection (KiB), N=${thousands(largest)}`,
       caseKey: `burst-${largest}`,
       metric: 'rssPerIdleConnectionBytes',
@@ -83,9 +97,16 @@ export function figuresFor(
       format: integer,
     },
     {
-      label: `RSS growth per stalled client (KiB), ${thousands(stalledN)} stalled`,
+      label: `RSS kept per stalled client after GC (KiB), ${thousands(stalledN)} stalled`,
       caseKey: 'stalled',
       metric: 'rssGrowthPerClientBytes',
+      better: 'lower',
+      format: kib,
+    },
+    {
+      label: `RSS peak growth per stalled client (KiB), ${thousands(stalledN)} stalled`,
+      caseKey: 'stalled',
+      metric: 'rssPeakGrowthPerClientBytes',
       better: 'lower',
       format: kib,
     },
