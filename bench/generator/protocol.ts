@@ -53,7 +53,8 @@ export interface Counts {
 
 export interface WaitResult extends Counts {
   complete: boolean;
-  /** From the start (burst: just before the publish request) to the last expected frame. */
+  /** From the start (burst: just before the publish request) to the last expected frame;
+   * a burst's counts are read a moment later, so that extra deliveries show. */
   elapsedMs: number;
   publishMs?: number;
 }

@@ -8,14 +8,21 @@ export type RunMetrics = Record<string, number | boolean | string>;
 /** Every run of every case, by case key then contender. */
 export type RawResults = Record<string, Partial<Record<ContenderKey, RunMetrics[]>>>;
 
-/** The median of each numeric metric over the runs; `complete` is true only if every run was. */
+/** Counts of things that must not happen: the summary keeps the worst run, not the median. */
+const WORST_OF = new Set(['unexpectedDeliveries', 'failedConnections', 'healthFailures']);
+
+/**
+ * The median of each numeric metric over the runs (the worst for WORST_OF); `complete` is true
+ * only if every run was.
+ */
 export function summarise(runs: RunMetrics[]): RunMetrics {
   const summary: RunMetrics = { runs: runs.length };
   const keys = new Set(runs.flatMap((run) => Object.keys(run)));
   for (const key of keys) {
     const values = runs.map((run) => run[key]);
-    if (values.every((value) => typeof value === 'number')) summary[key] = median(values);
-    else if (values.every((value) => typeof value === 'boolean'))
+    if (values.every((value) => typeof value === 'number')) {
+      summary[key] = WORST_OF.has(key) ? Math.max(...values) : median(values);
+    } else if (values.every((value) => typeof value === 'boolean'))
       summary[key] = values.every(Boolean);
   }
   return summary;
@@ -266,6 +273,16 @@ export function judgeBars(
       healthFailures === 0,
     (value) =>
       `${kib(value)} KiB per client, /health max ${healthMax?.toFixed(1) ?? 'n/a'} ms, ${healthFailures} failed`,
+  );
+  const overDelivered = (['reelay-sse', 'reelay-socketio'] as const).flatMap((contender) =>
+    Object.values(summaries).map((byContender) => byContender[contender]?.unexpectedDeliveries),
+  );
+  const measured = overDelivered.filter((value) => typeof value === 'number');
+  judge(
+    'Reelay delivers nothing beyond what the grants allow (burst, trickle: received = expected)',
+    measured.length === 0 ? undefined : Math.max(...measured),
+    (value) => value === 0,
+    (value) => `${value} unexpected deliveries in the worst run`,
   );
   for (const size of burstSizes) {
     judge(
