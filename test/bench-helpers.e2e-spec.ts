@@ -1,5 +1,7 @@
 import * as fc from 'fast-check';
+import { broadcastFleet, eventPlan, meanRecipients, reelayFleet } from '../bench/lib/fleet.js';
 import { parseCpuTicks, parseVmRssBytes } from '../bench/lib/proc.js';
+import type { ReelayWorld } from '../bench/lib/reelay-world.js';
 import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
 import { median, percentileOfSorted, summariseLatencies } from '../bench/lib/stats.js';
 
@@ -99,5 +101,53 @@ describe('bench statistics', () => {
     expect(percentileOfSorted([7], 99)).toBe(7);
     const summary = summariseLatencies(Float64Array.from([5, 1, 4, 2, 3]));
     expect(summary).toMatchObject({ count: 5, p50: 3, p99: 5, max: 5 });
+  });
+});
+
+describe('bench fleets and event plans', () => {
+  const world: ReelayWorld = {
+    adminToken: 'admin-token',
+    libraries: ['a', 'b', 'c'],
+    users: [
+      { id: 'u1', username: 'u1', token: 't1', serverAdmin: true, grants: {} },
+      { id: 'u2', username: 'u2', token: 't2', serverAdmin: false, grants: { a: 'read' } },
+      {
+        id: 'u3',
+        username: 'u3',
+        token: 't3',
+        serverAdmin: false,
+        grants: { b: 'write', c: 'admin' },
+      },
+    ],
+  };
+
+  it('counts, for each library, the connections that may receive its events', () => {
+    const fleet = reelayFleet(world, 6, '/sse', { filterEvery: 3 });
+    expect(fleet.specs.map((spec) => spec.path)).toEqual([
+      '/sse',
+      '/sse',
+      '/sse?libraries=b,a',
+      '/sse',
+      '/sse',
+      '/sse?libraries=c,a',
+    ]);
+    expect(fleet.specs.map((spec) => spec.token)).toEqual(['t1', 't2', 't3', 't1', 't2', 't3']);
+    // u1 twice (every library), u2 twice (a), u3 asked for b then c, each with a (not theirs).
+    expect(Object.fromEntries(fleet.recipients)).toEqual({ a: 4, b: 3, c: 3 });
+  });
+
+  it('plans whole rounds over the libraries, with as many deliveries as the fleet expects', () => {
+    const fleet = reelayFleet(world, 6, '/sse', { filterEvery: 3 });
+    const plan = eventPlan(fleet, 10);
+    expect(plan).toMatchObject({ count: 18, expected: 60 });
+    const broadcast = eventPlan(broadcastFleet(6, '/sse', world.libraries), 10);
+    expect(broadcast).toMatchObject({ count: 9, expected: 54 });
+    expect(meanRecipients(fleet)).toBeCloseTo(10 / 3);
+  });
+
+  it('keeps to server admins when asked', () => {
+    const fleet = reelayFleet(world, 4, '/sse', { onlyServerAdmins: true });
+    expect(new Set(fleet.specs.map((spec) => spec.token))).toEqual(new Set(['t1']));
+    expect(Object.fromEntries(fleet.recipients)).toEqual({ a: 4, b: 4, c: 4 });
   });
 });
