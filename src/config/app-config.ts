@@ -20,6 +20,8 @@ export interface AppConfig {
   uploadMaxBytes: number;
   backupDir: string;
   ffmpegPath?: string;
+  /** How many conversions run at once; the others wait in line. */
+  convertConcurrency: number;
   sse: SseConfig;
   /** Mounts the benchmark's publish endpoint; never set in a normal start. */
   benchPublish: boolean;
@@ -116,6 +118,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     backupDir: read.path('BACKUP_DIR', resolve(dataDir, 'backups'), cwd),
     ffmpegPath: read.string('FFMPEG_PATH'),
+    convertConcurrency: read.integer('CONVERT_CONCURRENCY', 1, 1, 64),
     sse: {
       retryMs: read.integer('SSE_RETRY_MS', 3000, 0, 3_600_000),
       keepaliveMs: read.integer('SSE_KEEPALIVE_MS', 30_000, 10, 3_600_000),

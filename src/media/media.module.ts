@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module.js';
 import { LibrariesModule } from '../libraries/libraries.module.js';
+import { FfmpegAdapter } from './ffmpeg.adapter.js';
 import { MediaController } from './media.controller.js';
 import { MediaRepository } from './media.repository.js';
 import { MediaService } from './media.service.js';
+import { MediaConversionController } from './media-conversion.controller.js';
+import { MediaConversionService } from './media-conversion.service.js';
 import { MediaScanController } from './media-scan.controller.js';
 import { MediaScanService } from './media-scan.service.js';
 import { MediaStorage } from './media-storage.repository.js';
@@ -14,7 +17,12 @@ import { MultipartAdapter } from './multipart.adapter.js';
 /** Medias of a library: metadata, files (streamed with Range), uploads, scans, conversions. */
 @Module({
   imports: [LibrariesModule, EventsModule],
-  controllers: [MediaController, MediaUploadController, MediaScanController],
+  controllers: [
+    MediaController,
+    MediaUploadController,
+    MediaScanController,
+    MediaConversionController,
+  ],
   providers: [
     MediaRepository,
     MediaStorage,
@@ -22,6 +30,8 @@ import { MultipartAdapter } from './multipart.adapter.js';
     MediaService,
     MediaUploadService,
     MediaScanService,
+    FfmpegAdapter,
+    MediaConversionService,
   ],
 })
 export class MediaModule {}
