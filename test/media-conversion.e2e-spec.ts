@@ -248,6 +248,26 @@ describe('conversions', () => {
     expect(stream.events.some((event) => event.type === 'medias')).toBe(false);
   });
 
+  it('reports a conversion ffmpeg cannot do, and keeps nothing of it', async () => {
+    const junk = (
+      await as(t.admin)
+        .post(`/libraries/${library}/upload`)
+        .attach('file', Buffer.from('not a video at all'), 'junk.mp4')
+        .expect(201)
+    ).body as { id: string };
+    const stream = await watch(reader, ['convert_progress', 'medias']);
+    const before = await database.db.selectFrom('medias').select('id').execute();
+    await as(libraryAdmin).post(convertUrl(junk.id)).send({ container: 'mp4' }).expect(202);
+    const end = convertOf(await waitForEvent(stream, endedFor(junk.id), 30_000));
+    expect(end.status).toBe('failed');
+    expect(end.error).toMatch(/^ffmpeg exited with code \d+$/);
+    expect(partials()).toEqual([]);
+    expect(stream.events.some((event) => event.type === 'medias')).toBe(false);
+    expect(await database.db.selectFrom('medias').select('id').execute()).toHaveLength(
+      before.length,
+    );
+  });
+
   it('cancels the conversion of a library that is deleted', async () => {
     const doomed = await t.createLibrary({ name: 'Doomed' });
     const source = await upload(join(workDir, 'long.mp4'), doomed);
