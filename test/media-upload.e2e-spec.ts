@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseService } from '../src/database/database.service.js';
 import { openStream } from './support/event-streams.js';
@@ -159,6 +159,18 @@ describe('uploads', () => {
       expect(dirname(row?.path as string)).toBe(storage);
       expect(row?.path).toBe(join(storage, `${media.id}${extension}`));
     });
+  });
+
+  it('refuses an upload into a library whose root is missing, and creates no folder', async () => {
+    const missingRoot = join(t.dataDir, 'unmounted', 'disk');
+    const unmounted = await t.createLibrary({ name: 'Unmounted', root: missingRoot });
+    const response = await upload(t.admin, unmounted)
+      .attach('file', Buffer.from('x'), 'x.txt')
+      .expect(409);
+    expect(response.body).toMatchObject({
+      message: 'The root folder of this library is missing',
+    });
+    expect(existsSync(join(t.dataDir, 'unmounted'))).toBe(false);
   });
 
   it('needs the write role', async () => {

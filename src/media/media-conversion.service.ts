@@ -220,7 +220,11 @@ export class MediaConversionService implements BeforeApplicationShutdown {
       }
       const source = await this.repository.findById(libraryId, job.mediaId);
       if (!source?.path) throw new JobFailed('the source media is gone');
-      const folder = await this.storage.prepareFolder(this.libraries.storageDir(job.library));
+      const folder = await this.storage.libraryFolder(
+        this.libraries.storageDir(job.library),
+        job.library.root !== null,
+      );
+      if (folder === null) throw new JobFailed('the root folder of the library is missing');
       const format = CONTAINER_FORMATS[job.plan.container];
       const outputId = randomUUID();
       const name = storedFileName(outputId, format.extension);

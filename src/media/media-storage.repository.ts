@@ -45,6 +45,15 @@ export class MediaStorage {
     return realpath(path);
   }
 
+  /**
+   * The real path of the folder new files of a library go to: its root, which must exist (a
+   * missing root is often an unmounted disk, and creating it would fill the disk beneath), or
+   * else the folder Reelay manages for it, created when needed. Null for a missing root.
+   */
+  async libraryFolder(storageDir: string, hasRoot: boolean): Promise<string | null> {
+    return hasRoot ? this.realFolder(storageDir) : this.prepareFolder(storageDir);
+  }
+
   /** The real path of a folder, or null if there is no folder there. */
   async realFolder(path: string): Promise<string | null> {
     try {

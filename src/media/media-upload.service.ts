@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ConflictException,
   Inject,
   Injectable,
   NotFoundException,
@@ -72,7 +73,13 @@ export class MediaUploadService {
     if (contentLength !== null && contentLength > maxBytes + MULTIPART_ALLOWANCE) {
       throw new PayloadTooLargeException(`The file is larger than ${maxBytes} bytes`);
     }
-    const folder = await this.storage.prepareFolder(this.libraries.storageDir(library));
+    const folder = await this.storage.libraryFolder(
+      this.libraries.storageDir(library),
+      library.root !== null,
+    );
+    if (folder === null) {
+      throw new ConflictException('The root folder of this library is missing');
+    }
     const mediaId = randomUUID();
     let target: UploadTarget | undefined;
     let receivedBytes = 0;
