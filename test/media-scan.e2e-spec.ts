@@ -264,4 +264,23 @@ describe('library scans', () => {
     }
     await as(t.admin).get(`/libraries/${noRoot}/scan`).expect(404);
   });
+  it('serves no file whose path a link has replaced since the scan', async () => {
+    const path = join(root, 'season 9', 'episode 9.mkv');
+    const media = (await rows()).find((row) => row.path === path);
+    const url = `/libraries/${library}/medias/${media?.id}/file`;
+    const served = await as(reader)
+      .get(url)
+      .buffer(true)
+      .parse((response, callback) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => callback(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect((served.body as Buffer).toString()).toBe('9-9');
+    unlinkSync(path);
+    symlinkSync(join(workDir, 'outside', 'secret.mkv'), path);
+    const response = await as(reader).get(url).expect(404);
+    expect(JSON.stringify(response.body)).not.toContain('secret');
+  });
 });

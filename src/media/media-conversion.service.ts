@@ -220,6 +220,9 @@ export class MediaConversionService implements BeforeApplicationShutdown {
       }
       const source = await this.repository.findById(libraryId, job.mediaId);
       if (!source?.path) throw new JobFailed('the source media is gone');
+      if (!(await this.storage.isIntact(source.path))) {
+        throw new JobFailed('the source file is missing');
+      }
       const folder = await this.storage.libraryFolder(
         this.libraries.storageDir(job.library),
         job.library.root !== null,

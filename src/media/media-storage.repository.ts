@@ -112,10 +112,14 @@ export class MediaStorage {
     };
   }
 
+  /** Whether a stored path still leads to a regular file, with no link anywhere in it. */
+  async isIntact(path: string): Promise<boolean> {
+    return (await realpath(path).catch(() => null)) === path && (await this.facts(path)) !== null;
+  }
+
   /** Removes a file Reelay wrote, unless a link now stands in its path or it is not a file. */
   async removeStoredFile(path: string): Promise<void> {
-    if ((await realpath(path).catch(() => null)) !== path) return;
-    if (await this.facts(path)) await rm(path, { force: true });
+    if (await this.isIntact(path)) await rm(path, { force: true });
   }
 
   /**

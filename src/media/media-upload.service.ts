@@ -83,7 +83,7 @@ export class MediaUploadService {
     const mediaId = randomUUID();
     let target: UploadTarget | undefined;
     let receivedBytes = 0;
-    let committed = false;
+    let moved = false;
 
     try {
       const received = await this.multipart.receiveFile(request, {
@@ -117,7 +117,7 @@ export class MediaUploadService {
       const label =
         received.fields.name === undefined ? file.label : mediaLabel(received.fields.name);
       await this.storage.moveInto(file.partial, file.final);
-      committed = true;
+      moved = true;
       const facts = await this.storage.facts(file.final);
       const now = Date.now();
       const record: MediaRecord = {
@@ -144,7 +144,7 @@ export class MediaUploadService {
     } catch (error) {
       if (target) {
         if (!target.writer.closed) await finished(target.writer).catch(() => undefined);
-        await this.storage.discard(committed ? target.final : target.partial);
+        await this.storage.discard(moved ? target.final : target.partial);
         this.progress(libraryId, mediaId, target, receivedBytes, 'failed');
       }
       throw error;
