@@ -43,27 +43,23 @@ export class RecordingEventSource {
   opened(): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.source.readyState === EventSource.OPEN) return resolve();
-      this.source.onopen = () => resolve();
-      this.source.onerror = (error) =>
-        reject(new Error(`EventSource failed: ${error.message ?? error.code}`));
+      this.source.addEventListener('open', () => resolve(), { once: true });
+      this.source.addEventListener(
+        'error',
+        (error) => reject(new Error(`EventSource failed: ${error.message ?? error.code}`)),
+        { once: true },
+      );
     });
   }
 
   /** Resolves once `count` events have arrived; rejects after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs = 5000): Promise<ReceivedEvent[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.events.length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`expected ${count} events, got ${this.events.length}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.events;
+  waitFor(count: number, timeoutMs = 5000): Promise<ReceivedEvent[]> {
+    return waitForCondition(
+      this.waiters,
+      () => this.events.length >= count,
+      () => `expected ${count} events, got ${this.events.length}`,
+      timeoutMs,
+    ).then(() => this.events);
   }
 
   close(): void {
@@ -137,24 +133,45 @@ export class RawSseClient {
   }
 
   /** Resolves when the received bytes satisfy `predicate`; rejects after `timeoutMs`. */
-  async waitUntil(predicate: (client: RawSseClient) => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this)) {
-      const left = deadline - Date.now();
-      if (left <= 0 || this.socket.destroyed) {
-        throw new Error(`condition not met; received so far:\n${this.buffer}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  waitUntil(predicate: (client: RawSseClient) => boolean, timeoutMs = 5000): Promise<void> {
+    return waitForCondition(
+      this.waiters,
+      () => predicate(this),
+      () => `condition not met; received so far:\n${this.buffer}`,
+      timeoutMs,
+      () => this.socket.destroyed,
+    );
   }
 
   close(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * Resolves when `done()` holds, checking again each time a waiter in `waiters` is woken;
+ * rejects with `describe()` after `timeoutMs`, or as soon as `gone()` says nothing more can come.
+ */
+function waitForCondition(
+  waiters: (() => void)[],
+  done: () => boolean,
+  describe: () => string,
+  timeoutMs: number,
+  gone: () => boolean = () => false,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(describe())), timeoutMs);
+    const check = (): void => {
+      if (done()) {
+        clearTimeout(timer);
+        resolve();
+      } else if (gone()) {
+        clearTimeout(timer);
+        reject(new Error(describe()));
+      } else {
+        waiters.push(check);
+      }
+    };
+    check();
+  });
 }
