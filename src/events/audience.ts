@@ -1,6 +1,7 @@
 import type { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
 import { type LibraryRole, roleAtLeast } from '../access/roles.js';
+import type { ReplayResult } from './event-history.js';
 import type { AudienceFacts, EventVariant, PublishedEvent } from './published-event.js';
 
 /** The library filter a connection asked for: null passes every event. */
@@ -82,4 +83,32 @@ function visitLibrary(
     if (!admins.has(id) && roleAtLeast(role, minimum))
       visit(id, variantFor(event, role === 'admin'));
   }
+}
+
+export interface MissedEvents {
+  /** Set when the history cannot tell what came after the resume point. */
+  resyncReason?: string;
+  /** The events after it that the principal may receive now, oldest first, as they get them. */
+  events: { event: PublishedEvent; variant: EventVariant }[];
+}
+
+/** What a client resuming after `lastEventId` missed and may see now, from the history's answer. */
+export function missedEvents(
+  replay: ReplayResult,
+  lastEventId: number,
+  principal: Principal,
+  filter: LibraryFilter,
+): MissedEvents {
+  const events = replay.events
+    .filter((event) => passesLibraryFilter(filter, event.library) && canReceive(principal, event))
+    .map((event) => ({
+      event,
+      variant: variantFor(event, receiverIsLibraryAdmin(principal, event)),
+    }));
+  return replay.complete
+    ? { events }
+    : {
+        resyncReason: `events after ${lastEventId} are no longer available; reload your state`,
+        events,
+      };
 }

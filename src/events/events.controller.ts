@@ -2,13 +2,14 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ServerAdminOnly } from '../auth/auth.decorators.js';
 import { EventHub } from './event-hub.js';
-import { type SocketStats, SocketService } from './socket/socket.service.js';
-import { type SseStats, SseService } from './sse/sse.service.js';
+import { SocketService } from './socket/socket.service.js';
+import type { ConnectionStats } from './connection-registry.js';
+import { SseService } from './sse/sse.service.js';
 
 export interface EventStats {
   lastEventId: number;
-  sse: SseStats;
-  socketio: SocketStats;
+  sse: ConnectionStats;
+  socketio: ConnectionStats;
 }
 
 @ApiTags('events')

@@ -16,25 +16,14 @@ import { TokenRejected, TokenService } from '../../auth/token.service.js';
 import type { ErrorBody } from '../../common/http-exception.filter.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.provider.js';
-import {
-  canReceive,
-  forEachRecipient,
-  passesLibraryFilter,
-  receiverIsLibraryAdmin,
-  variantFor,
-} from '../audience.js';
+import { missedEvents } from '../audience.js';
+import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import type { EventVariant, PublishedEvent } from '../published-event.js';
 import type { QueueLimits } from '../sse/sse-connection.js';
 import { SocketConnection } from './socket-connection.js';
 import { handshakeOptions, handshakeToken, type HandshakeOptions } from './socket-handshake.js';
 import { eventPacket, resyncPacket, type SocketPacket } from './socket-packets.js';
-
-export interface SocketStats {
-  connections: number;
-  queuedBytes: number;
-  queuedEvents: number;
-}
 
 /** A refused handshake: the client's `connect_error` carries `message` and `data`. */
 export class HandshakeRefused extends Error {
@@ -60,10 +49,9 @@ const EXPIRY_SWEEP_MS = 1000;
 export class SocketService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SocketService.name);
   private readonly limits: QueueLimits;
-  private readonly byUser = new Map<string, Set<SocketConnection>>();
+  private readonly connections = new ConnectionRegistry<SocketConnection>();
   /** Set by the handshake check, read once the socket is connected. */
   private readonly sessions = new WeakMap<Socket, Session>();
-  private connectionCount = 0;
   private subscriptions: Subscription[] = [];
   private expiryTimer?: NodeJS.Timeout;
 
@@ -89,16 +77,8 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.expiryTimer);
   }
 
-  get stats(): SocketStats {
-    let queuedBytes = 0;
-    let queuedEvents = 0;
-    for (const connections of this.byUser.values()) {
-      for (const connection of connections) {
-        queuedBytes += connection.pendingBytes;
-        queuedEvents += connection.pendingEvents;
-      }
-    }
-    return { connections: this.connectionCount, queuedBytes, queuedEvents };
+  get stats(): ConnectionStats {
+    return this.connections.stats;
   }
 
   /**
@@ -142,76 +122,41 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     engine.on('drain', connection.onEngineDrain);
     socket.once('disconnect', () => {
       engine.off('drain', connection.onEngineDrain);
-      this.unregister(connection);
+      this.connections.delete(connection);
     });
     if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
-    this.register(connection);
+    this.connections.add(connection);
   }
 
   private replay(connection: SocketConnection, lastEventId: number): void {
-    const { complete, events } = this.hub.replayAfter(lastEventId);
-    if (!complete) {
-      connection.deliver(
-        resyncPacket(`events after ${lastEventId} are no longer available; reload your state`),
-      );
-    }
     const { principal, filter } = connection;
-    for (const event of events) {
-      if (passesLibraryFilter(filter, event.library) && canReceive(principal, event)) {
-        connection.deliver(
-          packetOf(event, variantFor(event, receiverIsLibraryAdmin(principal, event))),
-        );
-      }
-    }
+    const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
+    if (missed.resyncReason !== undefined) connection.deliver(resyncPacket(missed.resyncReason));
+    for (const { event, variant } of missed.events) connection.deliver(packetOf(event, variant));
   }
 
   private dispatch(event: PublishedEvent): void {
-    if (this.connectionCount === 0) return;
     let full: SocketPacket | undefined;
     let forReaders: SocketPacket | undefined;
-    forEachRecipient(event, this.access, (userId, variant) => {
-      const connections = this.byUser.get(userId);
-      if (connections === undefined) return;
-      let packet: SocketPacket | undefined;
-      for (const connection of connections) {
-        if (!passesLibraryFilter(connection.filter, event.library)) continue;
-        packet ??=
-          variant === event.full
-            ? (full ??= packetOf(event, variant))
-            : (forReaders ??= packetOf(event, variant));
-        connection.deliver(packet);
-      }
+    this.connections.forEachReceiver(event, this.access, (connection, variant) => {
+      connection.deliver(
+        variant === event.full
+          ? (full ??= packetOf(event, variant))
+          : (forReaders ??= packetOf(event, variant)),
+      );
     });
   }
 
   /** Sweeps once a second: a token that expired ends its socket, as on SSE. */
   private closeExpired(): void {
     const now = Date.now();
-    for (const connections of this.byUser.values()) {
-      for (const connection of connections) {
-        if (now >= connection.expiresAt) connection.socket.disconnect(true);
-      }
+    for (const connection of this.connections) {
+      if (now >= connection.expiresAt) connection.socket.disconnect(true);
     }
   }
 
-  private register(connection: SocketConnection): void {
-    const userId = connection.principal.userId;
-    let connections = this.byUser.get(userId);
-    if (connections === undefined) this.byUser.set(userId, (connections = new Set()));
-    connections.add(connection);
-    this.connectionCount++;
-  }
-
-  private unregister(connection: SocketConnection): void {
-    const userId = connection.principal.userId;
-    const connections = this.byUser.get(userId);
-    if (!connections?.delete(connection)) return;
-    this.connectionCount--;
-    if (connections.size === 0) this.byUser.delete(userId);
-  }
-
   private closeUser(userId: string): void {
-    for (const connection of this.byUser.get(userId) ?? []) connection.socket.disconnect(true);
+    for (const connection of this.connections.ofUser(userId)) connection.socket.disconnect(true);
   }
 }
 

@@ -12,6 +12,16 @@ class FakeResponse {
   writableEnded = false;
 
   corked = 0;
+  ended = false;
+
+  end(): void {
+    this.ended = true;
+    this.writableEnded = true;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
 
   write(chunk: Buffer): boolean {
     this.writes.push(chunk);
@@ -196,6 +206,19 @@ describe('SseConnection', () => {
     connection.enqueue(frame(2));
     connection.scheduled = true;
     expect(connection.drained()).toBe(false);
+  });
+
+  it('ends a reading client gracefully, and cuts off one whose socket is backed up', () => {
+    const reading = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
+    reading.connection.close();
+    expect(reading.response).toMatchObject({ ended: true, destroyed: false });
+
+    const stalled = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
+    stalled.response.accepts = false;
+    stalled.connection.enqueue(frame(1));
+    stalled.connection.flush(0);
+    stalled.connection.close();
+    expect(stalled.response).toMatchObject({ ended: false, destroyed: true });
   });
 
   it('pings only when idle: nothing queued and nothing waiting on the socket', () => {

@@ -98,6 +98,15 @@ export class SseConnection {
     return this.pendingEvents > 0 && !this.scheduled;
   }
 
+  /**
+   * Ends the stream. One whose client stopped reading would never finish ending, and would keep
+   * its socket and queue: it is cut off instead.
+   */
+  close(): void {
+    if (this.waitingForDrain) this.response.destroy();
+    else this.response.end();
+  }
+
   private write(chunk: Buffer, now: number): void {
     // Ended (token expired, user deleted) but not closed while the socket still holds bytes:
     // another write would emit an 'error' that nothing handles, and the process would exit.

@@ -11,14 +11,8 @@ import { AccessService } from '../../access/access.service.js';
 import type { Principal } from '../../access/principal.js';
 import type { AppConfig, SseConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.provider.js';
-import {
-  canReceive,
-  forEachRecipient,
-  type LibraryFilter,
-  passesLibraryFilter,
-  receiverIsLibraryAdmin,
-  variantFor,
-} from '../audience.js';
+import { type LibraryFilter, missedEvents } from '../audience.js';
+import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import type { PublishedEvent } from '../published-event.js';
 import { SseConnection } from './sse-connection.js';
@@ -32,12 +26,6 @@ export interface SseStreamOptions {
   expiresAt: number;
 }
 
-export interface SseStats {
-  connections: number;
-  queuedBytes: number;
-  queuedEvents: number;
-}
-
 /**
  * Delivers the hub's events to every open `GET /sse` stream. It subscribes to the hub once,
  * decides each event's audience once (from the live grants, by user), and hands the prebuilt
@@ -47,11 +35,10 @@ export interface SseStats {
 @Injectable()
 export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly config: SseConfig;
-  private readonly byUser = new Map<string, Set<SseConnection>>();
+  private readonly connections = new ConnectionRegistry<SseConnection>();
   private readonly retry: Buffer;
   private toFlush: SseConnection[] = [];
   private flushScheduled = false;
-  private connectionCount = 0;
   private subscriptions: Subscription[] = [];
   private keepaliveTimer?: NodeJS.Timeout;
 
@@ -80,21 +67,11 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
 
   /** Open streams would keep the HTTP server from closing. */
   beforeApplicationShutdown(): void {
-    for (const connections of this.byUser.values()) {
-      for (const connection of connections) connection.response.end();
-    }
+    for (const connection of this.connections) connection.close();
   }
 
-  get stats(): SseStats {
-    let queuedBytes = 0;
-    let queuedEvents = 0;
-    for (const connections of this.byUser.values()) {
-      for (const connection of connections) {
-        queuedBytes += connection.pendingBytes;
-        queuedEvents += connection.pendingEvents;
-      }
-    }
-    return { connections: this.connectionCount, queuedBytes, queuedEvents };
+  get stats(): ConnectionStats {
+    return this.connections.stats;
   }
 
   open(
@@ -121,12 +98,12 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     );
     response.write(this.retry);
     if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId, now);
-    this.register(connection);
+    this.connections.add(connection);
 
     response.on('drain', () => {
       if (connection.drained()) this.schedule(connection);
     });
-    response.once('close', () => this.unregister(connection));
+    response.once('close', () => this.connections.delete(connection));
   }
 
   /**
@@ -135,34 +112,16 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
    * size would report a lag the client never had.
    */
   private replay(connection: SseConnection, lastEventId: number, now: number): void {
-    const { complete, events } = this.hub.replayAfter(lastEventId);
-    const frames: Buffer[] = [];
-    if (!complete) {
-      frames.push(
-        resyncFrame(`events after ${lastEventId} are no longer available; reload your state`),
-      );
-    }
     const { principal, filter } = connection;
-    for (const event of events) {
-      if (passesLibraryFilter(filter, event.library) && canReceive(principal, event)) {
-        frames.push(variantFor(event, receiverIsLibraryAdmin(principal, event)).frame);
-      }
-    }
+    const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
+    const frames = missed.events.map(({ variant }) => variant.frame);
+    if (missed.resyncReason !== undefined) frames.unshift(resyncFrame(missed.resyncReason));
     connection.writeAll(frames, now);
   }
 
   private dispatch(event: PublishedEvent): void {
-    forEachRecipient(event, this.access, (userId, variant) => {
-      const connections = this.byUser.get(userId);
-      if (connections === undefined) return;
-      for (const connection of connections) {
-        if (
-          passesLibraryFilter(connection.filter, event.library) &&
-          connection.enqueue(variant.frame)
-        ) {
-          this.schedule(connection);
-        }
-      }
+    this.connections.forEachReceiver(event, this.access, (connection, variant) => {
+      if (connection.enqueue(variant.frame)) this.schedule(connection);
     });
   }
 
@@ -188,31 +147,13 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   private sweep(): void {
     const now = Date.now();
     const silentSince = now - this.config.keepaliveMs;
-    for (const connections of this.byUser.values()) {
-      for (const connection of connections) {
-        if (now >= connection.expiresAt) connection.response.end();
-        else if (connection.lastWriteAt <= silentSince) connection.ping(now);
-      }
+    for (const connection of this.connections) {
+      if (now >= connection.expiresAt) connection.close();
+      else if (connection.lastWriteAt <= silentSince) connection.ping(now);
     }
   }
 
-  private register(connection: SseConnection): void {
-    const userId = connection.principal.userId;
-    let connections = this.byUser.get(userId);
-    if (connections === undefined) this.byUser.set(userId, (connections = new Set()));
-    connections.add(connection);
-    this.connectionCount++;
-  }
-
-  private unregister(connection: SseConnection): void {
-    const userId = connection.principal.userId;
-    const connections = this.byUser.get(userId);
-    if (!connections?.delete(connection)) return;
-    this.connectionCount--;
-    if (connections.size === 0) this.byUser.delete(userId);
-  }
-
   private closeUser(userId: string): void {
-    for (const connection of this.byUser.get(userId) ?? []) connection.response.end();
+    for (const connection of this.connections.ofUser(userId)) connection.close();
   }
 }
