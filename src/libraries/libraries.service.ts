@@ -1,5 +1,6 @@
 import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { type Observable, Subject } from 'rxjs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AccessService } from '../access/access.service.js';
@@ -26,6 +27,10 @@ export function toServerLibrary(record: LibraryRecord): ServerLibrary {
 
 @Injectable()
 export class LibrariesService {
+  private readonly deletedLibraries = new Subject<string>();
+  /** Ids of libraries once deleted, for work of other domains that must stop with them. */
+  readonly deleted$: Observable<string> = this.deletedLibraries.asObservable();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: LibrariesRepository,
@@ -114,6 +119,7 @@ export class LibrariesService {
     // Published before the grants go, so that everyone who could read the library hears of it.
     this.events.library('Deleted', toServerLibrary(library));
     this.access.removeLibrary(id);
+    this.deletedLibraries.next(id);
   }
 
   async setRole(

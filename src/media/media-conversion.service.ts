@@ -6,10 +6,13 @@ import {
   Injectable,
   Logger,
   NotFoundException,
+  type OnModuleDestroy,
+  type OnModuleInit,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
+import type { Subscription } from 'rxjs';
 import type { Principal } from '../access/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
@@ -34,7 +37,6 @@ import { fileInside, partialFileName, storedFileName } from './safe-names.js';
 type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'canceled';
 
 /** How often a running conversion checks that its library still exists. */
-const LIBRARY_CHECK_MS = 1000;
 
 interface Job {
   jobId: string;
@@ -82,13 +84,16 @@ const isActive = (job: Job | undefined): job is Job =>
  * `convert_progress`; its output becomes a new media of origin `conversion`.
  */
 @Injectable()
-export class MediaConversionService implements BeforeApplicationShutdown {
+export class MediaConversionService
+  implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(MediaConversionService.name);
   /** The active or latest job of each source media. */
   private readonly jobs = new Map<string, Job>();
   private readonly queue: Job[] = [];
   private running = 0;
   private shuttingDown = false;
+  private libraryDeletions?: Subscription;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -176,6 +181,19 @@ export class MediaConversionService implements BeforeApplicationShutdown {
     await job.settled;
   }
 
+  onModuleInit(): void {
+    this.libraryDeletions = this.libraries.deleted$.subscribe((libraryId) => {
+      for (const job of this.jobs.values()) {
+        if (isActive(job) && job.library.id === libraryId)
+          this.stop(job, 'the library was deleted');
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.libraryDeletions?.unsubscribe();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     const active = [...this.jobs.values()].filter(isActive);
@@ -211,7 +229,6 @@ export class MediaConversionService implements BeforeApplicationShutdown {
     const libraryId = job.library.id;
     let partial: string | null = null;
     let final: string | null = null;
-    let libraryCheck: NodeJS.Timeout | undefined;
     try {
       job.status = 'processing';
       this.tell(job);
@@ -248,7 +265,6 @@ export class MediaConversionService implements BeforeApplicationShutdown {
         },
       );
       job.kill = run.kill;
-      libraryCheck = setInterval(() => void this.stopIfLibraryGone(job), LIBRARY_CHECK_MS);
       const exit = await run.exited;
       if (job.cancelReason !== null) throw new JobCanceled(job.cancelReason);
       if (exit.code !== 0) {
@@ -304,14 +320,8 @@ export class MediaConversionService implements BeforeApplicationShutdown {
         this.finish(job, 'failed');
       }
     } finally {
-      clearInterval(libraryCheck);
       job.kill = null;
     }
-  }
-
-  private async stopIfLibraryGone(job: Job): Promise<void> {
-    const exists = await this.repository.libraryExists(job.library.id).catch(() => true);
-    if (!exists) this.stop(job, 'the library was deleted');
   }
 
   private finish(job: Job, status: 'completed' | 'failed' | 'canceled'): void {
