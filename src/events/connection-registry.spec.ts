@@ -77,7 +77,7 @@ describe('ConnectionRegistry', () => {
     registry.forEachReceiver(event, access, (connection, variant) => {
       received.push([connection.name, variant === event.full ? 'full' : 'reader']);
     });
-    expect(received.sort()).toEqual([
+    expect(received.sort(([a], [b]) => a.localeCompare(b))).toEqual([
       ['admin', 'full'],
       ['reader', 'reader'],
     ]);
