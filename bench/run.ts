@@ -21,7 +21,7 @@ import {
   type Summaries,
   summarise,
 } from './lib/report.js';
-import { ServerLauncher } from './lib/servers.js';
+import { SERVER_NAMES, ServerLauncher } from './lib/servers.js';
 
 const PROFILE_TOP = 15;
 const always = () => true;
@@ -100,9 +100,12 @@ async function main(): Promise<void> {
     return;
   }
   const started = new Date();
-  const profileDir = options.profile ? join(resultsDir, 'profiles') : undefined;
+  const profileDir = options.profile !== 'off' ? join(resultsDir, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const launcher = new ServerLauncher({ profileDir, profile: new Set(['reelay']) });
+  const launcher = new ServerLauncher({
+    profileDir,
+    profile: new Set(options.profile === 'all' ? SERVER_NAMES : ['reelay']),
+  });
   const context: BenchContext = {
     options,
     launcher,
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.date})\n\n` +
       `${table}\n\n${barsText(bars)}\n\nMedians of ${options.runs} run(s). Results: ${file}\n` +
-      (profileSection === '' ? '' : `\n## CPU profiles (Reelay)\n\n${profileSection}`),
+      (profileSection === '' ? '' : `\n## CPU profiles\n\n${profileSection}`),
   );
 }
 

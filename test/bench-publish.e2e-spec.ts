@@ -59,6 +59,27 @@ describe('bench publish path', () => {
       client.close();
     });
 
+    it('publishes one event every intervalMs when asked to', async () => {
+      const library = await t.createLibrary();
+      const client = await RawSseClient.open(t.baseUrl, '/sse', {
+        Authorization: `Bearer ${t.admin.token}`,
+      });
+      await client.waitUntil((c) => c.body.includes('retry:'));
+      await t
+        .http()
+        .post('/bench/publish')
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .send({ count: 3, intervalMs: 40, libraries: [library] })
+        .expect(200, { published: 3 });
+      await client.waitUntil((c) => (c.body.match(/event: medias\n/g) ?? []).length === 3);
+      const sentAt = [...client.body.matchAll(/"sentAt":([0-9.]+)/g)].map((match) =>
+        Number(match[1]),
+      );
+      expect(sentAt).toHaveLength(3);
+      expect(sentAt[2] - sentAt[0]).toBeGreaterThanOrEqual(75);
+      client.close();
+    });
+
     it('spreads events over every library when none is named', async () => {
       const response = await t
         .http()
@@ -88,6 +109,8 @@ describe('bench publish path', () => {
       [{ count: 1, libraries: [] }],
       [{ count: 1, libraries: [''] }],
       [{ count: 1, extra: true }],
+      [{ count: 1, intervalMs: 0 }],
+      [{ count: 100_000, intervalMs: 60_000 }],
     ])('refuses %j with a 400', async (body) => {
       const response = await t
         .http()

@@ -12,6 +12,7 @@ export interface BenchOptions {
   runs: number;
   burstSizes: number[];
   latencyConnections: number;
+  /** Events a second Reelay publishes; the others publish as many as give the same load. */
   latencyEventsPerSecond: number;
   latencyWarmupMs: number;
   latencyWindowMs: number;
@@ -22,7 +23,8 @@ export interface BenchOptions {
   trickleConnections: number;
   trickleEventsPerConnection: number;
   eventSize: number;
-  profile: boolean;
+  /** CPU profiles of Reelay's server, of every server, or none. */
+  profile: 'reelay' | 'all' | 'off';
   quick: boolean;
 }
 

@@ -2,14 +2,15 @@ import type { LatencyResult } from '../generator/protocol.js';
 import type { Contender } from '../lib/contenders.js';
 import { meanRecipients, reelayFleet } from '../lib/fleet.js';
 import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
-import { Ticker } from './ticker.js';
+import { callJson } from '../lib/rest.js';
 
 /**
- * N connections while Reelay publishes `latencyEventsPerSecond` events a second, one per
- * request, in its libraries by turn, so that each connection receives what its user may see.
- * The other servers send every event to every connection, so they get fewer events a second:
- * as many as give each connection the same rate as on Reelay. The generator reads each
- * frame's send time and keeps receive minus send.
+ * N connections while Reelay publishes `latencyEventsPerSecond` events a second, spread over
+ * its libraries, so that each connection receives what its user may see. The other servers
+ * send every event to every connection, so they publish fewer events a second: as many as give
+ * each connection the same rate as on Reelay. Each server paces the events itself (one every
+ * intervalMs, from one bench publish request), so no HTTP request stands between two events;
+ * the generator reads each frame's send time and keeps receive minus send.
  */
 export function latencyCase(context: BenchContext, contender: Contender): Promise<Metrics> {
   const { options } = context;
@@ -22,30 +23,29 @@ export function latencyCase(context: BenchContext, contender: Contender): Promis
     const publishRate = (perConnectionRate * n) / meanRecipients(fleet);
     const opened = await session.open(fleet, 'latency');
     await sleep(500);
-    const ticker = new Ticker(server, {
-      ticksPerSecond: publishRate,
-      eventsPerTick: 1,
-      libraries: fleet.libraries,
-      size: options.eventSize,
+    const scheduleMs = options.latencyWarmupMs + options.latencyWindowMs + 1000;
+    await callJson(server.baseUrl, 'POST', '/bench/publish', {
+      headers: server.publishHeaders,
+      body: {
+        count: Math.ceil((publishRate * scheduleMs) / 1000),
+        size: options.eventSize,
+        libraries: fleet.libraries,
+        intervalMs: 1000 / publishRate,
+      },
     });
-    ticker.start();
     await sleep(options.latencyWarmupMs);
     await generator.call({ type: 'reset', recordLatency: true });
     const serverCpu = session.serverCpu();
     const generatorCpu = session.generatorCpu();
-    const published = ticker.published;
     await sleep(options.latencyWindowMs);
     const result = await generator.call<LatencyResult>({ type: 'latency' });
     const windowSeconds = result.windowMs / 1000;
-    const publishedInWindow = ticker.published - published;
-    await ticker.stop();
     return {
       connections: opened.opened,
       failedConnections: opened.failed,
-      targetEventsPerSecond: publishRate,
-      eventsPerSecond: publishedInWindow / windowSeconds,
+      eventsPerSecond: publishRate,
       eventsPerConnectionPerSecond: result.received / windowSeconds / Math.max(1, opened.opened),
-      missedTicks: ticker.missed,
+      targetPerConnectionPerSecond: perConnectionRate,
       deliveriesPerSecond: result.received / windowSeconds,
       samples: result.count,
       skipped: result.skipped,

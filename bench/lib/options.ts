@@ -11,7 +11,10 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --runs N            runs per figure, the median is reported (default: 3)
   --size BYTES        size of an event's data line (default: 512)
   --quick             small N, one run, short windows: for development
+  --latency-n N       connections for the latency case (default: 5000)
+  --latency-rate N    events a second Reelay publishes in the latency case (default: 50)
   --profile           write V8 CPU profiles of the Reelay server to bench/results/profiles
+  --profile-all       the same for every server under test
   --help`;
 
 function positiveIntegers(raw: string, name: string): number[] {
@@ -42,7 +45,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       runs: { type: 'string' },
       size: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      'latency-n': { type: 'string' },
+      'latency-rate': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'profile-all': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -56,8 +62,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       : [...CONTENDER_KEYS],
     runs: values.runs ? positiveIntegers(values.runs, '--runs')[0] : quick ? 1 : 3,
     burstSizes: values.n ? positiveIntegers(values.n, '--n') : quick ? [1000] : [1000, 10_000],
-    latencyConnections: quick ? 1000 : 5000,
-    latencyEventsPerSecond: 50,
+    latencyConnections: values['latency-n']
+      ? positiveIntegers(values['latency-n'], '--latency-n')[0]
+      : quick
+        ? 1000
+        : 5000,
+    latencyEventsPerSecond: values['latency-rate']
+      ? positiveIntegers(values['latency-rate'], '--latency-rate')[0]
+      : 50,
     latencyWarmupMs: 1000,
     latencyWindowMs: quick ? 3000 : 5000,
     stalledConnections: quick ? 200 : 1000,
@@ -67,10 +79,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     trickleConnections: quick ? 500 : 2000,
     trickleEventsPerConnection: quick ? 50 : 100,
     eventSize: values.size ? positiveIntegers(values.size, '--size')[0] : 512,
-    profile: values.profile ?? false,
+    profile: values['profile-all'] ? 'all' : values.profile ? 'reelay' : 'off',
     quick,
   };
-  if (options.burstSizes.some((size) => size > 19_000)) {
+  if ([...options.burstSizes, options.latencyConnections].some((size) => size > 19_000)) {
     throw new Error('--n: one generator holds at most 19,000 connections');
   }
   return options;

@@ -3,13 +3,14 @@ export async function callJson<T>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown } = {},
+  options: { token?: string; headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: {
       ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...(options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` }),
+      ...options.headers,
     },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });

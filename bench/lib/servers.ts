@@ -12,7 +12,8 @@ import {
   type WorldShape,
 } from './reelay-world.js';
 
-export type ServerName = 'reelay' | 'plain-http' | 'nest-sse' | 'plain-socketio';
+export const SERVER_NAMES = ['reelay', 'plain-http', 'nest-sse', 'plain-socketio'] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface SettledMemory {
   rss: number;

@@ -10,6 +10,8 @@ export interface PublishRequest {
   count: number;
   size: number;
   libraries: string[];
+  /** One event every `intervalMs` rather than all at once. */
+  intervalMs?: number;
 }
 
 export interface BenchEvent {
@@ -33,14 +35,17 @@ export async function readPublishRequest(request: IncomingMessage): Promise<Publ
 
 /** Checks a publish body: `count` events (1-100,000), about `size` bytes, over `libraries`. */
 export function toPublishRequest(body: unknown): PublishRequest {
-  const { count, size = 512, libraries } = (body ?? {}) as Record<string, unknown>;
+  const { count, size = 512, libraries, intervalMs } = (body ?? {}) as Record<string, unknown>;
   if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 100_000) {
     throw new Error('count must be a whole number from 1 to 100,000');
   }
   if (!Number.isInteger(size) || (size as number) < 0) throw new Error('bad size');
+  if (intervalMs !== undefined && !(typeof intervalMs === 'number' && intervalMs >= 1)) {
+    throw new Error('intervalMs must be a number of at least 1');
+  }
   const names =
     Array.isArray(libraries) && libraries.length > 0 ? libraries.map(String) : ['bench'];
-  return { count: count as number, size: size as number, libraries: names };
+  return { count: count as number, size: size as number, libraries: names, intervalMs };
 }
 
 /** Yields the events of a publish request, each stamped with its send time when it is built. */
@@ -52,6 +57,33 @@ export function* benchEvents(request: PublishRequest, nextId: () => number): Gen
     const message = benchMediasMessage(library, id, paddings.get(library) ?? '', wallClockMs());
     yield { id, library, message: { Medias: message } };
   }
+}
+
+/**
+ * Hands the events of a request to `send`: all at once, or one every `intervalMs`, against the
+ * clock so that a late timer does not drift (as Reelay's bench publish path does).
+ */
+export function publishEvents(
+  request: PublishRequest,
+  nextId: () => number,
+  send: (event: BenchEvent) => void,
+): void {
+  const events = benchEvents(request, nextId);
+  const { intervalMs } = request;
+  if (intervalMs === undefined) {
+    for (const event of events) send(event);
+    return;
+  }
+  const start = performance.now();
+  let index = 0;
+  const tick = () => {
+    const next = events.next();
+    if (next.done === true) return;
+    send(next.value);
+    index++;
+    setTimeout(tick, Math.max(0, start + index * intervalMs - performance.now()));
+  };
+  setTimeout(tick, 0);
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {

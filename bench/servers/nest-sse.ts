@@ -15,8 +15,8 @@ import { NestFactory } from '@nestjs/core';
 import { filter, map, type Observable, Subject } from 'rxjs';
 import {
   type BenchEvent,
-  benchEvents,
   listenPort,
+  publishEvents,
   type PublishRequest,
   toPublishRequest,
 } from './bench-events.js';
@@ -27,9 +27,10 @@ class EventBus {
   private readonly subject = new Subject<BenchEvent>();
   readonly events$ = this.subject.asObservable();
   private lastId = 0;
+  private readonly nextId = () => ++this.lastId;
 
   publish(request: PublishRequest): number {
-    for (const event of benchEvents(request, () => ++this.lastId)) this.subject.next(event);
+    publishEvents(request, this.nextId, (event) => this.subject.next(event));
     return request.count;
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { benchEvents, listenPort, readPublishRequest, sendJson } from './bench-events.js';
+import { listenPort, publishEvents, readPublishRequest, sendJson } from './bench-events.js';
 
 /**
  * The limit to compare against: a plain node:http SSE broadcaster that builds each frame once
@@ -7,15 +7,16 @@ import { benchEvents, listenPort, readPublishRequest, sendJson } from './bench-e
  */
 const clients = new Set<ServerResponse>();
 let lastId = 0;
+const nextId = () => ++lastId;
 
 async function publish(request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     const asked = await readPublishRequest(request);
-    for (const event of benchEvents(asked, () => ++lastId)) {
+    publishEvents(asked, nextId, (event) => {
       const data = JSON.stringify(event.message);
       const frame = Buffer.from(`event: medias\nid: ${event.id}\ndata: ${data}\n\n`);
       for (const client of clients) client.write(frame);
-    }
+    });
     sendJson(response, 200, { published: asked.count });
   } catch (error) {
     sendJson(response, 400, { message: (error as Error).message });

@@ -1,16 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server } from 'socket.io';
-import { benchEvents, listenPort, readPublishRequest, sendJson } from './bench-events.js';
+import { listenPort, publishEvents, readPublishRequest, sendJson } from './bench-events.js';
 
 /** A plain Socket.IO server: every event goes to every client with one `io.emit`. */
 let lastId = 0;
+const nextId = () => ++lastId;
 
 async function publish(request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     const asked = await readPublishRequest(request);
-    for (const event of benchEvents(asked, () => ++lastId)) {
-      io.emit('medias', event.message, event.id);
-    }
+    publishEvents(asked, nextId, (event) => io.emit('medias', event.message, event.id));
     sendJson(response, 200, { published: asked.count });
   } catch (error) {
     sendJson(response, 400, { message: (error as Error).message });

@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Length,
@@ -13,6 +14,7 @@ import {
 
 export const MAX_BENCH_EVENTS = 100_000;
 export const MAX_BENCH_EVENT_SIZE = 1024 * 1024;
+export const MAX_BENCH_SCHEDULE_MS = 10 * 60 * 1000;
 
 export class BenchPublishDto {
   @ApiProperty({ minimum: 1, maximum: MAX_BENCH_EVENTS, description: 'events to publish' })
@@ -44,6 +46,17 @@ export class BenchPublishDto {
   @IsString({ each: true })
   @Length(1, 128, { each: true })
   libraries?: string[];
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 60_000,
+    description: 'publish one event every intervalMs rather than all at once',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(60_000)
+  intervalMs?: number;
 }
 
 export class BenchPublishResultDto {
