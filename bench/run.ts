@@ -113,8 +113,8 @@ async function main(): Promise<void> {
     log,
   };
   const raw: RawResults = {};
+  const shape = options.quick ? { ...DEFAULT_WORLD, users: 60 } : DEFAULT_WORLD;
   try {
-    const shape = options.quick ? { ...DEFAULT_WORLD, users: 60 } : DEFAULT_WORLD;
     log(`Seeding Reelay: ${shape.libraries} libraries, ${shape.users} users ...`);
     const seedStart = performance.now();
     await launcher.seed(shape);
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ machine, options, world: options.quick ? 'quick' : DEFAULT_WORLD, summaries, bars, raw }, null, 2)}\n`,
+    `${JSON.stringify({ machine, options, world: shape, summaries, bars, raw }, null, 2)}\n`,
   );
   const profiles = launcher.profiles.filter((profile) => existsSync(profile));
   const profileSection = profiles

@@ -1,12 +1,10 @@
 import { burstEventsPerConnection } from '../cases/burst.js';
-import type { BenchOptions } from '../cases/context.js';
+import type { BenchOptions, Metrics } from '../cases/context.js';
 import { CONTENDERS, type ContenderKey } from './contenders.js';
 import { median } from './stats.js';
 
-export type RunMetrics = Record<string, number | boolean | string>;
-
 /** Every run of every case, by case key then contender. */
-export type RawResults = Record<string, Partial<Record<ContenderKey, RunMetrics[]>>>;
+export type RawResults = Record<string, Partial<Record<ContenderKey, Metrics[]>>>;
 
 /** Counts of things that must not happen: the summary keeps the worst run, not the median. */
 const WORST_OF = new Set(['unexpectedDeliveries', 'failedConnections', 'healthFailures']);
@@ -15,8 +13,8 @@ const WORST_OF = new Set(['unexpectedDeliveries', 'failedConnections', 'healthFa
  * The median of each numeric metric over the runs (the worst for WORST_OF); `complete` is true
  * only if every run was.
  */
-export function summarise(runs: RunMetrics[]): RunMetrics {
-  const summary: RunMetrics = { runs: runs.length };
+export function summarise(runs: Metrics[]): Metrics {
+  const summary: Metrics = { runs: runs.length };
   const keys = new Set(runs.flatMap((run) => Object.keys(run)));
   for (const key of keys) {
     const values = runs.map((run) => run[key]);
@@ -28,7 +26,7 @@ export function summarise(runs: RunMetrics[]): RunMetrics {
   return summary;
 }
 
-export type Summaries = Record<string, Partial<Record<ContenderKey, RunMetrics>>>;
+export type Summaries = Record<string, Partial<Record<ContenderKey, Metrics>>>;
 
 export interface Figure {
   label: string;
@@ -76,7 +74,7 @@ export function figuresFor(options: BenchOptions): Figure[] {
       format: decimal(2),
     },
     {
-      label: `... events/s published (Reelay: ${options.latencyEventsPerSecond})`,
+      label: `... events/s scheduled (Reelay: ${options.latencyEventsPerSecond})`,
       caseKey: 'latency',
       metric: 'eventsPerSecond',
       better: 'higher',
