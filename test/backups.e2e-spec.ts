@@ -123,10 +123,7 @@ describe('backups', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
   const storedBackup = (id: string) =>
     database.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
   const countBackups = async () =>

@@ -3,7 +3,12 @@ import { DatabaseService } from '../src/database/database.service.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import { mediaRow } from './support/media-rows.js';
 import type { RecordingEventSource } from './support/sse-client.js';
-import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  createLibraryCast,
+  createTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CATALOG_EVENTS = ['series', 'episodes', 'movies', 'people', 'tags'];
@@ -22,25 +27,15 @@ describe('catalog', () => {
   beforeAll(async () => {
     t = await createTestApp();
     database = t.app.get(DatabaseService);
-    library = await t.createLibrary({ name: 'Shows', type: 'shows' });
-    otherLibrary = await t.createLibrary({ name: 'Other', type: 'movies' });
-    [writer, reader, outsider] = await Promise.all([
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-    ]);
-    await t.grant(library, writer.id, 'write');
-    await t.grant(library, reader.id, 'read');
-    await t.grant(otherLibrary, outsider.id, 'read');
+    ({ library, otherLibrary, writer, reader, outsider } = await createLibraryCast(
+      t,
+      { name: 'Shows', type: 'shows' },
+      { type: 'movies' },
+    ));
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    patch: (path: string) => t.http().patch(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
 
   /** A tag in the library the outsider can read: the event that must come alone. */
   const sentinel = async (stream: RecordingEventSource) => {

@@ -48,13 +48,7 @@ describe('libraries', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    patch: (path: string) => t.http().patch(path).set('Authorization', `Bearer ${who.token}`),
-    put: (path: string) => t.http().put(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
 
   describe('create', () => {
     it('lets a server admin create a library and never echoes its credentials', async () => {

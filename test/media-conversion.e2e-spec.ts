@@ -84,11 +84,7 @@ describe('conversions', () => {
     for (const stream of streams.splice(0)) stream.close();
   });
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
   const convertUrl = (mediaId: string, lib = library) =>
     `/libraries/${lib}/medias/${mediaId}/convert`;
   const rowOf = (id: string) =>

@@ -84,11 +84,7 @@ describe('library scans', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
   const rows = () =>
     database.db.selectFrom('medias').selectAll().where('library_id', '=', library).execute();
 

@@ -6,7 +6,12 @@ import { openStream } from './support/event-streams.js';
 import { generatedBytes, streamUpload } from './support/multipart-upload.js';
 import type { ReceivedEvent } from './support/sse-client.js';
 import { waitForEvent } from './support/wait-for-event.js';
-import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  createLibraryCast,
+  createTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 
 interface UploadProgress {
   library: string;
@@ -36,17 +41,10 @@ describe('uploads', () => {
   beforeAll(async () => {
     t = await createTestApp();
     database = t.app.get(DatabaseService);
-    library = await t.createLibrary({ name: 'Uploads' });
-    otherLibrary = await t.createLibrary({ name: 'Other' });
+    ({ library, otherLibrary, writer, reader, outsider } = await createLibraryCast(t, {
+      name: 'Uploads',
+    }));
     storage = join(t.dataDir, 'libraries', library);
-    [writer, reader, outsider] = await Promise.all([
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-    ]);
-    await t.grant(library, writer.id, 'write');
-    await t.grant(library, reader.id, 'read');
-    await t.grant(otherLibrary, outsider.id, 'read');
   });
   afterAll(() => t.close());
 

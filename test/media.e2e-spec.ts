@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { DatabaseService } from '../src/database/database.service.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { RecordingEventSource } from './support/sse-client.js';
-import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  createLibraryCast,
+  createTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 
 interface MediaBody {
   id: string;
@@ -35,26 +40,15 @@ describe('medias', () => {
   beforeAll(async () => {
     t = await createTestApp();
     database = t.app.get(DatabaseService);
-    library = await t.createLibrary({ name: 'Films', type: 'movies' });
-    otherLibrary = await t.createLibrary({ name: 'Other', type: 'movies' });
-    [writer, reader, outsider] = await Promise.all([
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-    ]);
-    await t.grant(library, writer.id, 'write');
-    await t.grant(library, reader.id, 'read');
-    await t.grant(otherLibrary, outsider.id, 'read');
+    ({ library, otherLibrary, writer, reader, outsider } = await createLibraryCast(
+      t,
+      { name: 'Films', type: 'movies' },
+      { type: 'movies' },
+    ));
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    head: (path: string) => t.http().head(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    patch: (path: string) => t.http().patch(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
   const medias = (lib = library) => `/libraries/${lib}/medias`;
 
   const rowOf = (id: string) =>

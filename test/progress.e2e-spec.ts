@@ -32,10 +32,7 @@ describe('playback progress and ratings', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    put: (path: string) => t.http().put(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
   const pathOf = (value: 'progress' | 'rating', mediaId = media, libraryId = library) =>
     `/libraries/${libraryId}/medias/${mediaId}/${value}`;
   const storedFor = (userId: string) =>

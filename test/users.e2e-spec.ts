@@ -14,11 +14,7 @@ describe('users', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => ({
-    get: (path: string) => t.http().get(path).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string) => t.http().post(path).set('Authorization', `Bearer ${who.token}`),
-    delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${who.token}`),
-  });
+  const as = (who: TestUser) => t.as(who);
 
   it('lets a server admin create a user, who can then log in', async () => {
     const before = Date.now();

@@ -21,6 +21,16 @@ export interface TestUser {
   token: string;
 }
 
+/** supertest requests that carry a user's token. */
+export interface AuthenticatedHttp {
+  get(path: string): request.Test;
+  head(path: string): request.Test;
+  post(path: string): request.Test;
+  put(path: string): request.Test;
+  patch(path: string): request.Test;
+  delete(path: string): request.Test;
+}
+
 export interface TestApp {
   app: NestExpressApplication;
   /** `http://127.0.0.1:PORT`, a real listening server. */
@@ -28,6 +38,8 @@ export interface TestApp {
   dataDir: string;
   admin: TestUser;
   http: () => ReturnType<typeof request>;
+  /** Requests as this user (Authorization: Bearer). */
+  as(user: TestUser): AuthenticatedHttp;
   /** Creates a user with the given server role and logs them in. */
   createUser(role?: 'admin' | 'user', username?: string): Promise<TestUser>;
   login(username: string, password: string): Promise<string>;
@@ -82,6 +94,17 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
     admin,
     http,
     login,
+    as(user) {
+      const bearer = `Bearer ${user.token}`;
+      return {
+        get: (path) => http().get(path).set('Authorization', bearer),
+        head: (path) => http().head(path).set('Authorization', bearer),
+        post: (path) => http().post(path).set('Authorization', bearer),
+        put: (path) => http().put(path).set('Authorization', bearer),
+        patch: (path) => http().patch(path).set('Authorization', bearer),
+        delete: (path) => http().delete(path).set('Authorization', bearer),
+      };
+    },
     async createUser(role = 'user', username = `user${++userCounter}-${process.pid}`) {
       const password = `password-of-${username}`;
       const response = await http()
@@ -114,4 +137,31 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
       }
     },
   };
+}
+
+/** A library with a writer and a reader, and another library that only the outsider reads. */
+export interface LibraryCast {
+  library: string;
+  otherLibrary: string;
+  writer: TestUser;
+  reader: TestUser;
+  outsider: TestUser;
+}
+
+export async function createLibraryCast(
+  t: TestApp,
+  library: Record<string, unknown> = {},
+  otherLibrary: Record<string, unknown> = {},
+): Promise<LibraryCast> {
+  const cast = {
+    library: await t.createLibrary(library),
+    otherLibrary: await t.createLibrary({ name: 'Other', ...otherLibrary }),
+    writer: await t.createUser(),
+    reader: await t.createUser(),
+    outsider: await t.createUser(),
+  };
+  await t.grant(cast.library, cast.writer.id, 'write');
+  await t.grant(cast.library, cast.reader.id, 'read');
+  await t.grant(cast.otherLibrary, cast.outsider.id, 'read');
+  return cast;
 }
