@@ -294,12 +294,9 @@ export class MediaConversionService
         width: output.width,
         height: output.height,
       };
-      await this.repository.insert(record).catch(async (error: unknown) => {
-        if (!(await this.repository.libraryExists(libraryId))) {
-          throw new JobCanceled('the library was deleted');
-        }
-        throw error;
-      });
+      if (!(await this.repository.insertIfLibraryExists(record))) {
+        throw new JobCanceled('the library was deleted');
+      }
       final = null;
       this.events.medias(libraryId, [{ action: 'Added', media: toMedia(record) }]);
       job.outputMediaId = record.id;

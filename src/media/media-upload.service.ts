@@ -136,7 +136,9 @@ export class MediaUploadService {
         width: null,
         height: null,
       };
-      await this.insert(record);
+      if (!(await this.repository.insertIfLibraryExists(record))) {
+        throw new NotFoundException(`Library ${record.library_id} not found`);
+      }
       this.progress(libraryId, mediaId, { ...file, label }, received.bytes, 'completed');
       const media = toMedia(record);
       this.events.medias(libraryId, [{ action: 'Added', media }]);
@@ -208,16 +210,5 @@ export class MediaUploadService {
       totalBytes: status === 'completed' ? receivedBytes : target.declaredSize,
       status,
     });
-  }
-
-  private async insert(record: MediaRecord): Promise<void> {
-    try {
-      await this.repository.insert(record);
-    } catch (error) {
-      if (!(await this.repository.libraryExists(record.library_id))) {
-        throw new NotFoundException(`Library ${record.library_id} not found`);
-      }
-      throw error;
-    }
   }
 }

@@ -40,6 +40,20 @@ export class MediaRepository {
     await this.db.insertInto('medias').values(record).execute();
   }
 
+  /**
+   * Inserts the media; false when its library was deleted meanwhile (the foreign key refused
+   * the row), which callers report in their own terms. Any other failure is thrown.
+   */
+  async insertIfLibraryExists(record: MediaRecord): Promise<boolean> {
+    try {
+      await this.insert(record);
+      return true;
+    } catch (error) {
+      if (await this.libraryExists(record.library_id)) throw error;
+      return false;
+    }
+  }
+
   findById(libraryId: string, id: string): Promise<MediaRecord | undefined> {
     return this.db
       .selectFrom('medias')

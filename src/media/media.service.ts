@@ -105,7 +105,9 @@ export class MediaService {
       width: input.width ?? null,
       height: input.height ?? null,
     };
-    await this.insertOrReportGoneLibrary(record);
+    if (!(await this.repository.insertIfLibraryExists(record))) {
+      throw new NotFoundException(`Library ${record.library_id} not found`);
+    }
     const media = toMedia(record);
     this.events.medias(libraryId, [{ action: 'Added', media }]);
     return media;
@@ -309,16 +311,5 @@ export class MediaService {
       );
     }
     return error;
-  }
-
-  private async insertOrReportGoneLibrary(record: MediaRecord): Promise<void> {
-    try {
-      await this.repository.insert(record);
-    } catch (error) {
-      if (!(await this.repository.libraryExists(record.library_id))) {
-        throw new NotFoundException(`Library ${record.library_id} not found`);
-      }
-      throw error;
-    }
   }
 }
