@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,21 @@ function caseSpecs(options: BenchOptions): CaseSpec[] {
     if (name === 'trickle') specs.push({ key: 'trickle', applies: always, measure: trickleCase });
   }
   return specs;
+}
+
+/** The commit measured, `+dirty` when the working tree has changes (other work in progress). */
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? commit : `${commit}+dirty`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function log(message: string): void {
@@ -155,6 +171,7 @@ async function main(): Promise<void> {
   const bars = judgeBars(summaries, options.burstSizes, REELAY_QUEUE_BOUND_BYTES);
   const finished = new Date();
   const machine = {
+    commit: gitCommit(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
@@ -180,7 +197,7 @@ async function main(): Promise<void> {
     })
     .join('\n');
   process.stdout.write(
-    `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.date})\n\n` +
+    `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}, ${machine.commit})\n\n` +
       `${table}\n\n${barsText(bars)}\n\nMedians of ${options.runs} run(s). Results: ${file}\n` +
       (profileSection === '' ? '' : `\n## CPU profiles\n\n${profileSection}`),
   );
