@@ -1,10 +1,11 @@
 import * as fc from 'fast-check';
 import { EventHistory } from './event-history.js';
+import { wireForms } from './http-chunk.js';
 import type { PublishedEvent } from './published-event.js';
 
 function eventWithId(id: number): PublishedEvent {
   const data = JSON.stringify({ Tags: { library: 'lib', tags: [] } });
-  const variant = { data, frame: Buffer.from(`event: tags\nid: ${id}\ndata: ${data}\n\n`) };
+  const variant = { data, ...wireForms(`event: tags\nid: ${id}\ndata: ${data}\n\n`) };
   return {
     id,
     name: 'tags',

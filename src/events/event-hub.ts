@@ -4,12 +4,13 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
 import { EVENT_CATALOG, type EventDefinition } from './event-catalog.js';
 import { EventHistory, type ReplayResult } from './event-history.js';
+import { wireForms } from './http-chunk.js';
 import type { EventMap, EventName } from './events.types.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
 function buildVariant(name: EventName, id: number, key: string, message: unknown): EventVariant {
   const data = JSON.stringify({ [key]: message });
-  return { data, frame: Buffer.from(`event: ${name}\nid: ${id}\ndata: ${data}\n\n`) };
+  return { data, ...wireForms(`event: ${name}\nid: ${id}\ndata: ${data}\n\n`) };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface EventVariant {
   readonly data: string;
   /** The whole SSE frame: `event: …\nid: …\ndata: …\n\n`. */
   readonly frame: Buffer;
+  /** The same frame as one HTTP/1.1 chunk, for chunked responses (`frame` is a view into it). */
+  readonly chunk: Buffer;
 }
 
 /** An event as the hub stamped it: global id, audience facts, and its prebuilt wire forms. */

@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Principal } from '../../access/principal.js';
 import type { LibraryFilter } from '../audience.js';
-import { laggedFrame, PING_FRAME } from './sse-frames.js';
+import type { WireForms } from '../http-chunk.js';
+import { laggedNotice, PING } from './sse-frames.js';
 
 export interface QueueLimits {
   maxEvents: number;
@@ -9,11 +11,17 @@ export interface QueueLimits {
 }
 
 /**
- * One open `GET /sse` stream. Frames wait in a bounded queue and leave in one write per flush;
- * while the socket is backed up nothing more is written, and once the queue is over its bound
- * the oldest frames are dropped and counted, to be announced by a `lagged` frame.
+ * One open `GET /sse` stream. Once its headers are out, the response is a plain byte stream:
+ * frames go straight to its socket, each one a prebuilt buffer (as an HTTP/1.1 chunk when the
+ * response is chunked), which spares every delivery Node's per-write response handling. Frames
+ * wait in a bounded queue and leave together, once per event-loop turn; while the socket is
+ * backed up nothing more is written, and once the queue is over its bound the oldest frames are
+ * dropped and counted, to be announced by a `lagged` frame.
  */
 export class SseConnection {
+  private readonly socket: Socket;
+  /** Whether frames must go out as HTTP/1.1 chunks (decided by Node when the headers went). */
+  private readonly chunked: boolean;
   private queue: Buffer[] = [];
   private queueStart = 0;
   private queuedBytes = 0;
@@ -31,6 +39,8 @@ export class SseConnection {
     private readonly limits: QueueLimits,
     now: number,
   ) {
+    this.socket = response.socket as Socket;
+    this.chunked = response.chunkedEncoding;
     this.lastWriteAt = now;
   }
 
@@ -42,10 +52,17 @@ export class SseConnection {
     return this.queue.length - this.queueStart;
   }
 
+  /** Called on the socket's `drain`: it took what it had; returns whether frames wait. */
+  drained(): boolean {
+    this.waitingForDrain = false;
+    return this.pendingEvents > 0 && !this.scheduled;
+  }
+
   /** Queues a frame; returns whether the connection now needs a flush scheduled. */
-  enqueue(frame: Buffer): boolean {
-    this.queue.push(frame);
-    this.queuedBytes += frame.length;
+  enqueue(forms: WireForms): boolean {
+    const bytes = this.wire(forms);
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
     const { maxEvents, maxBytes } = this.limits;
     while (
       this.pendingEvents > 1 &&
@@ -63,39 +80,33 @@ export class SseConnection {
     return !this.scheduled && !this.waitingForDrain;
   }
 
-  /** Writes everything queued as one chunk, unless the socket still has not drained. */
+  /** Writes everything queued, in one batch, unless the socket still has not drained. */
   flush(now: number): void {
     this.scheduled = false;
-    if (this.waitingForDrain || this.pendingEvents === 0 || this.response.destroyed) return;
+    if (this.waitingForDrain || this.pendingEvents === 0 || this.ended) return;
     const frames = this.queueStart === 0 ? this.queue : this.queue.slice(this.queueStart);
-    if (this.skipped > 0) {
-      frames.unshift(laggedFrame(this.skipped));
-      this.skipped = 0;
-    }
-    const chunk = frames.length === 1 ? frames[0] : Buffer.concat(frames);
     this.queue = [];
     this.queueStart = 0;
     this.queuedBytes = 0;
-    this.write(chunk, now);
+    if (this.skipped > 0) {
+      frames.unshift(this.wire(laggedNotice(this.skipped)));
+      this.skipped = 0;
+    }
+    this.writeBatch(frames, now);
   }
 
-  /** Writes frames at once, outside the queue, each as it is (the history's own buffers). */
-  writeAll(frames: readonly Buffer[], now: number): void {
-    if (frames.length === 0) return;
-    this.response.cork();
-    for (const frame of frames) this.write(frame, now);
-    this.response.uncork();
+  /** Writes frames at once, outside the queue (a replay: the history is its bound). */
+  writeAll(frames: readonly WireForms[], now: number): void {
+    if (frames.length > 0)
+      this.writeBatch(
+        frames.map((forms) => this.wire(forms)),
+        now,
+      );
   }
 
   /** `:ping` for a connection that has been silent; a stalled one is not silent, only slow. */
   ping(now: number): void {
-    if (!this.waitingForDrain && this.pendingEvents === 0) this.write(PING_FRAME, now);
-  }
-
-  /** Called on `drain`: the socket took what it had; returns whether frames wait. */
-  drained(): boolean {
-    this.waitingForDrain = false;
-    return this.pendingEvents > 0 && !this.scheduled;
+    if (!this.waitingForDrain && this.pendingEvents === 0) this.write(this.wire(PING), now);
   }
 
   /**
@@ -103,16 +114,35 @@ export class SseConnection {
    * its socket and queue: it is cut off instead.
    */
   close(): void {
-    if (this.waitingForDrain) this.response.destroy();
+    if (this.waitingForDrain) this.socket.destroy();
     else this.response.end();
   }
 
-  private write(chunk: Buffer, now: number): void {
-    // Ended (token expired, user deleted) but not closed while the socket still holds bytes:
-    // another write would emit an 'error' that nothing handles, and the process would exit.
-    if (this.response.writableEnded) return;
+  /** Ended (token expired, user deleted) or gone: nothing may be written any more. */
+  private get ended(): boolean {
+    return this.response.writableEnded || this.socket.destroyed;
+  }
+
+  private wire(forms: WireForms): Buffer {
+    return this.chunked ? forms.chunk : forms.frame;
+  }
+
+  private writeBatch(frames: readonly Buffer[], now: number): void {
+    if (frames.length === 1) {
+      this.write(frames[0], now);
+      return;
+    }
+    // Corked, the batch leaves in one writev, each frame as it is, without a copy.
+    this.socket.cork();
+    for (const frame of frames) this.write(frame, now);
+    this.socket.uncork();
+  }
+
+  private write(bytes: Buffer, now: number): void {
+    // Another write after the end would emit an 'error' that nothing handles.
+    if (this.ended) return;
     this.lastWriteAt = now;
-    if (!this.response.write(chunk)) this.waitingForDrain = true;
+    if (!this.socket.write(bytes)) this.waitingForDrain = true;
   }
 }
 

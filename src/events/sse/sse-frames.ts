@@ -1,24 +1,25 @@
 import type { LaggedEvent, ResyncEvent } from '../events.types.js';
+import { type WireForms, wireForms } from '../http-chunk.js';
 
-/** Frames of our own, outside the event catalog; they carry no id so resume points stay real. */
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
 } as const;
 
-export const PING_FRAME = Buffer.from(':ping\n\n');
+/** Frames of our own, outside the event catalog; they carry no id so resume points stay real. */
+export const PING: WireForms = wireForms(':ping\n\n');
 
 export function retryFrame(retryMs: number): Buffer {
   return Buffer.from(`retry: ${retryMs}\n\n`);
 }
 
-export function laggedFrame(skipped: number): Buffer {
+export function laggedNotice(skipped: number): WireForms {
   const data: LaggedEvent = { Lagged: { skipped } };
-  return Buffer.from(`event: lagged\ndata: ${JSON.stringify(data)}\n\n`);
+  return wireForms(`event: lagged\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-export function resyncFrame(reason: string): Buffer {
+export function resyncNotice(reason: string): WireForms {
   const data: ResyncEvent = { Resync: { reason } };
-  return Buffer.from(`event: resync\ndata: ${JSON.stringify(data)}\n\n`);
+  return wireForms(`event: resync\ndata: ${JSON.stringify(data)}\n\n`);
 }

@@ -14,9 +14,10 @@ import { APP_CONFIG } from '../../config/config.provider.js';
 import { type LibraryFilter, missedEvents } from '../audience.js';
 import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
+import type { WireForms } from '../http-chunk.js';
 import type { PublishedEvent } from '../published-event.js';
 import { SseConnection } from './sse-connection.js';
-import { resyncFrame, retryFrame, SSE_HEADERS } from './sse-frames.js';
+import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
 
 export interface SseStreamOptions {
   filter: LibraryFilter;
@@ -38,6 +39,8 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   private readonly connections = new ConnectionRegistry<SseConnection>();
   private readonly retry: Buffer;
   private toFlush: SseConnection[] = [];
+  /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
+  private flushing: SseConnection[] = [];
   private flushScheduled = false;
   private subscriptions: Subscription[] = [];
   private keepaliveTimer?: NodeJS.Timeout;
@@ -85,6 +88,8 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     request.socket.setTimeout(0);
     request.socket.setNoDelay(true);
     response.writeHead(200, SSE_HEADERS);
+    // Through Node, once: it sends the headers and decides the framing of what follows.
+    response.write(this.retry);
 
     const now = Date.now();
     const limits = { maxEvents: this.config.maxQueueEvents, maxBytes: this.config.maxQueueBytes };
@@ -96,11 +101,10 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
       limits,
       now,
     );
-    response.write(this.retry);
     if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId, now);
     this.connections.add(connection);
 
-    response.on('drain', () => {
+    request.socket.on('drain', () => {
       if (connection.drained()) this.schedule(connection);
     });
     response.once('close', () => this.connections.delete(connection));
@@ -114,14 +118,14 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   private replay(connection: SseConnection, lastEventId: number, now: number): void {
     const { principal, filter } = connection;
     const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
-    const frames = missed.events.map(({ variant }) => variant.frame);
-    if (missed.resyncReason !== undefined) frames.unshift(resyncFrame(missed.resyncReason));
+    const frames: WireForms[] = missed.events.map(({ variant }) => variant);
+    if (missed.resyncReason !== undefined) frames.unshift(resyncNotice(missed.resyncReason));
     connection.writeAll(frames, now);
   }
 
   private dispatch(event: PublishedEvent): void {
     this.connections.forEachReceiver(event, this.access, (connection, variant) => {
-      if (connection.enqueue(variant.frame)) this.schedule(connection);
+      if (connection.enqueue(variant)) this.schedule(connection);
     });
   }
 
@@ -137,10 +141,12 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
 
   private readonly flushAll = (): void => {
     const connections = this.toFlush;
-    this.toFlush = [];
+    this.toFlush = this.flushing;
+    this.flushing = connections;
     this.flushScheduled = false;
     const now = Date.now();
     for (const connection of connections) connection.flush(now);
+    connections.length = 0;
   };
 
   /** One timer for all connections: pings the silent ones and ends those whose token expired. */
