@@ -5,52 +5,71 @@
  * match is missed or counted twice whatever the split.
  */
 
-/** Counts the occurrences of a byte pattern, e.g. `\nid: ` for SSE event frames. */
-export class PatternCounter {
-  private readonly pattern: Buffer;
-  private readonly seam: Buffer;
-  /** Bytes of the stream's end kept at the start of `seam`. */
-  private tailLength = 0;
+/**
+ * The end of the stream so far, kept to be read together with the start of the next chunk: the
+ * only place where a match split between two chunks can be seen.
+ */
+class StreamSeam {
+  private readonly bytes: Buffer;
+  /** Bytes of the stream's end kept at the start of `bytes`. */
+  tailLength = 0;
 
-  constructor(pattern: string) {
-    this.pattern = Buffer.from(pattern, 'latin1');
-    this.seam = Buffer.alloc(2 * (this.pattern.length - 1));
+  constructor(private readonly keep: number) {
+    this.bytes = Buffer.alloc(2 * keep);
   }
 
-  /** The occurrences that end in `chunk`. */
-  count(chunk: Buffer): number {
-    const { pattern, seam } = this;
-    const keep = pattern.length - 1;
-    let found = 0;
-    if (this.tailLength > 0) {
-      const headLength = Math.min(keep, chunk.length);
-      chunk.copy(seam, this.tailLength, 0, headLength);
-      const window = seam.subarray(0, this.tailLength + headLength);
-      for (let at = window.indexOf(pattern); at !== -1 && at < this.tailLength;) {
-        found++;
-        at = window.indexOf(pattern, at + 1);
-      }
-    }
-    for (let at = chunk.indexOf(pattern); at !== -1;) {
-      found++;
-      at = chunk.indexOf(pattern, at + pattern.length);
-    }
-    this.keepTail(chunk, keep);
-    return found;
+  /** The kept tail followed by the start of `chunk`; empty when nothing was kept. */
+  window(chunk: Buffer): Buffer {
+    if (this.tailLength === 0) return EMPTY;
+    const headLength = Math.min(this.keep, chunk.length);
+    chunk.copy(this.bytes, this.tailLength, 0, headLength);
+    return this.bytes.subarray(0, this.tailLength + headLength);
   }
 
-  private keepTail(chunk: Buffer, keep: number): void {
+  /** Keeps the last `keep` bytes of the stream, `chunk` being its newest part. */
+  keepTail(chunk: Buffer): void {
+    const { keep, bytes } = this;
     if (keep === 0) return;
     if (chunk.length >= keep) {
-      chunk.copy(this.seam, 0, chunk.length - keep);
+      chunk.copy(bytes, 0, chunk.length - keep);
       this.tailLength = keep;
       return;
     }
     const total = Math.min(keep, this.tailLength + chunk.length);
     const fromOld = total - chunk.length;
-    this.seam.copy(this.seam, 0, this.tailLength - fromOld, this.tailLength);
-    chunk.copy(this.seam, fromOld);
+    bytes.copy(bytes, 0, this.tailLength - fromOld, this.tailLength);
+    chunk.copy(bytes, fromOld);
     this.tailLength = total;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Counts the occurrences of a byte pattern, e.g. `\nid: ` for SSE event frames. */
+export class PatternCounter {
+  private readonly pattern: Buffer;
+  private readonly seam: StreamSeam;
+
+  constructor(pattern: string) {
+    this.pattern = Buffer.from(pattern, 'latin1');
+    this.seam = new StreamSeam(this.pattern.length - 1);
+  }
+
+  /** The occurrences that end in `chunk`. */
+  count(chunk: Buffer): number {
+    const { pattern, seam } = this;
+    let found = 0;
+    const window = seam.window(chunk);
+    for (let at = window.indexOf(pattern); at !== -1 && at < seam.tailLength;) {
+      found++;
+      at = window.indexOf(pattern, at + 1);
+    }
+    for (let at = chunk.indexOf(pattern); at !== -1;) {
+      found++;
+      at = chunk.indexOf(pattern, at + pattern.length);
+    }
+    seam.keepTail(chunk);
+    return found;
   }
 }
 
@@ -66,33 +85,26 @@ const MAX_NUMBER_LENGTH = 32;
  */
 export class NumberFieldScanner {
   private readonly key: Buffer;
-  private readonly seam: Buffer;
-  private readonly keep: number;
-  private tailLength = 0;
+  private readonly seam: StreamSeam;
 
   constructor(key: string) {
     this.key = Buffer.from(key, 'latin1');
-    this.keep = this.key.length + MAX_NUMBER_LENGTH;
-    this.seam = Buffer.alloc(2 * this.keep);
+    this.seam = new StreamSeam(this.key.length + MAX_NUMBER_LENGTH);
   }
 
   /** Calls `onValue` for each value completed by `chunk`; returns how many there were. */
   scan(chunk: Buffer, onValue: (value: number) => void): number {
-    const { key, seam, keep } = this;
+    const { key, seam } = this;
     let found = 0;
-    if (this.tailLength > 0) {
-      const headLength = Math.min(keep, chunk.length);
-      chunk.copy(seam, this.tailLength, 0, headLength);
-      const window = seam.subarray(0, this.tailLength + headLength);
-      for (let at = window.indexOf(key); at !== -1 && at < this.tailLength;) {
-        const end = numberEnd(window, at + key.length);
-        // Ended inside the old tail: read with the chunk before. Not ended yet: wait for more.
-        if (end >= this.tailLength && end < window.length) {
-          onValue(readNumber(window, at + key.length, end));
-          found++;
-        }
-        at = window.indexOf(key, at + 1);
+    const window = seam.window(chunk);
+    for (let at = window.indexOf(key); at !== -1 && at < seam.tailLength;) {
+      const end = numberEnd(window, at + key.length);
+      // Ended inside the old tail: read with the chunk before. Not ended yet: wait for more.
+      if (end >= seam.tailLength && end < window.length) {
+        onValue(readNumber(window, at + key.length, end));
+        found++;
       }
+      at = window.indexOf(key, at + 1);
     }
     for (let at = chunk.indexOf(key); at !== -1;) {
       const start = at + key.length;
@@ -103,22 +115,8 @@ export class NumberFieldScanner {
       }
       at = chunk.indexOf(key, start);
     }
-    this.keepTail(chunk);
+    seam.keepTail(chunk);
     return found;
-  }
-
-  private keepTail(chunk: Buffer): void {
-    const { keep } = this;
-    if (chunk.length >= keep) {
-      chunk.copy(this.seam, 0, chunk.length - keep);
-      this.tailLength = keep;
-      return;
-    }
-    const total = Math.min(keep, this.tailLength + chunk.length);
-    const fromOld = total - chunk.length;
-    this.seam.copy(this.seam, 0, this.tailLength - fromOld, this.tailLength);
-    chunk.copy(this.seam, fromOld);
-    this.tailLength = total;
   }
 }
 
