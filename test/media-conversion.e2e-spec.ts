@@ -7,7 +7,12 @@ import { DatabaseService } from '../src/database/database.service.js';
 import { FfmpegAdapter } from '../src/media/ffmpeg.adapter.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { ReceivedEvent, RecordingEventSource } from './support/sse-client.js';
-import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  createLibraryCast,
+  createTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 import { waitForEvent } from './support/wait-for-event.js';
 
 interface ConvertMessage {
@@ -106,18 +111,11 @@ describe('conversions', () => {
     if (located === null) throw new Error('these tests need ffmpeg, and none was found');
     ffmpeg = located;
     workDir = mkdtempSync(join(tmpdir(), 'reelay-convert-'));
-    library = await t.createLibrary({ name: 'Films', type: 'movies' });
-    otherLibrary = await t.createLibrary({ name: 'Other', type: 'movies' });
-    [libraryAdmin, writer, reader, outsider] = await Promise.all([
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-    ]);
-    await t.grant(library, libraryAdmin.id, 'admin');
-    await t.grant(library, writer.id, 'write');
-    await t.grant(library, reader.id, 'read');
-    await t.grant(otherLibrary, outsider.id, 'read');
+    ({ library, otherLibrary, libraryAdmin, writer, reader, outsider } = await createLibraryCast(
+      t,
+      { name: 'Films', type: 'movies' },
+      { type: 'movies' },
+    ));
     clip = await upload(generate('clip.mp4', 5));
     longClip = await upload(generate('long.mp4', 20));
   });

@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { DatabaseService } from '../src/database/database.service.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { ReceivedEvent, RecordingEventSource } from './support/sse-client.js';
-import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  createLibraryCast,
+  createTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 import { waitForEvent } from './support/wait-for-event.js';
 
 interface StatusMessage {
@@ -66,18 +71,14 @@ describe('library scans', () => {
 
     t = await createTestApp();
     database = t.app.get(DatabaseService);
-    library = await t.createLibrary({ name: 'Shows', type: 'shows', root });
-    otherLibrary = await t.createLibrary({ name: 'Other' });
-    [libraryAdmin, writer, reader, outsider] = await Promise.all([
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-      t.createUser(),
-    ]);
-    await t.grant(library, libraryAdmin.id, 'admin');
-    await t.grant(library, writer.id, 'write');
-    await t.grant(library, reader.id, 'read');
-    await t.grant(otherLibrary, outsider.id, 'read');
+    ({ library, otherLibrary, libraryAdmin, writer, reader, outsider } = await createLibraryCast(
+      t,
+      {
+        name: 'Shows',
+        type: 'shows',
+        root,
+      },
+    ));
   });
   afterAll(async () => {
     await t.close();

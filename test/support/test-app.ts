@@ -139,10 +139,14 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
   };
 }
 
-/** A library with a writer and a reader, and another library that only the outsider reads. */
+/**
+ * A library with its admin, a writer and a reader, and another library that only the outsider
+ * reads.
+ */
 export interface LibraryCast {
   library: string;
   otherLibrary: string;
+  libraryAdmin: TestUser;
   writer: TestUser;
   reader: TestUser;
   outsider: TestUser;
@@ -156,10 +160,12 @@ export async function createLibraryCast(
   const cast = {
     library: await t.createLibrary(library),
     otherLibrary: await t.createLibrary({ name: 'Other', ...otherLibrary }),
+    libraryAdmin: await t.createUser(),
     writer: await t.createUser(),
     reader: await t.createUser(),
     outsider: await t.createUser(),
   };
+  await t.grant(cast.library, cast.libraryAdmin.id, 'admin');
   await t.grant(cast.library, cast.writer.id, 'write');
   await t.grant(cast.library, cast.reader.id, 'read');
   await t.grant(cast.otherLibrary, cast.outsider.id, 'read');
