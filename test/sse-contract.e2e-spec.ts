@@ -191,6 +191,14 @@ describe('GET /sse: the wire contract', () => {
     expect(second.ids).toEqual(ids);
   });
 
+  it('answers HEAD with the headers alone, and opens no stream', async () => {
+    const response = await t.as(t.admin).head('/sse').expect(200);
+    expect(response.headers['content-type']).toBe('text/event-stream');
+    expect(response.text).toBeUndefined();
+    const stats = await t.as(t.admin).get('/events/stats').expect(200);
+    expect((stats.body as { sse: { connections: number } }).sse.connections).toBe(0);
+  });
+
   describe('401 before any stream byte', () => {
     let doomed: TestUser;
     let key: TokenService['key'];

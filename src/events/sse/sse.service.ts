@@ -85,6 +85,11 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   ): void {
     // The client may have gone while the request was authenticated: 'close' would never come.
     if (request.socket.destroyed) return;
+    // A HEAD response has no body, and frames written to the socket would break the protocol.
+    if (request.method === 'HEAD') {
+      response.writeHead(200, SSE_HEADERS).end();
+      return;
+    }
     request.socket.setTimeout(0);
     request.socket.setNoDelay(true);
     response.writeHead(200, SSE_HEADERS);
