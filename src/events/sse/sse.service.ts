@@ -16,7 +16,7 @@ import { type ConnectionStats, ConnectionRegistry } from '../connection-registry
 import { EventHub } from '../event-hub.js';
 import type { WireForms } from '../http-chunk.js';
 import type { PublishedEvent } from '../published-event.js';
-import { SseConnection } from './sse-connection.js';
+import { type QueueLimits, SseConnection } from './sse-connection.js';
 import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
 
 export interface SseStreamOptions {
@@ -38,6 +38,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   private readonly config: SseConfig;
   private readonly connections = new ConnectionRegistry<SseConnection>();
   private readonly retry: Buffer;
+  private readonly limits: QueueLimits;
   private toFlush: SseConnection[] = [];
   /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
   private flushing: SseConnection[] = [];
@@ -52,6 +53,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   ) {
     this.config = config.sse;
     this.retry = retryFrame(config.sse.retryMs);
+    this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
   }
 
   onModuleInit(): void {
@@ -97,13 +99,12 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     response.write(this.retry);
 
     const now = Date.now();
-    const limits = { maxEvents: this.config.maxQueueEvents, maxBytes: this.config.maxQueueBytes };
     const connection = new SseConnection(
       response,
       principal,
       options.filter,
       options.expiresAt,
-      limits,
+      this.limits,
       now,
     );
     if (options.lastEventId !== undefined) this.replay(connection, options.lastEventId, now);
