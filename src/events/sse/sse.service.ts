@@ -45,6 +45,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   private flushScheduled = false;
   private subscriptions: Subscription[] = [];
   private keepaliveTimer?: NodeJS.Timeout;
+  private shuttingDown = false;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -72,6 +73,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
 
   /** Open streams would keep the HTTP server from closing. */
   beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
     for (const connection of this.connections) connection.close();
   }
 
@@ -87,6 +89,15 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
   ): void {
     // The client may have gone while the request was authenticated: 'close' would never come.
     if (request.socket.destroyed) return;
+    if (this.shuttingDown) {
+      request.socket.destroy();
+      return;
+    }
+    // A pipelined request waits for the responses before it; so does its stream.
+    if (response.socket === null) {
+      response.once('socket', () => this.open(principal, request, response, options));
+      return;
+    }
     // A HEAD response has no body, and frames written to the socket would break the protocol.
     if (request.method === 'HEAD') {
       response.writeHead(200, SSE_HEADERS).end();
