@@ -123,7 +123,6 @@ describe('backups', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  const as = (who: TestUser) => t.as(who);
   const storedBackup = (id: string) =>
     database.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
   const countBackups = async () =>
@@ -137,7 +136,7 @@ describe('backups', () => {
   /** A tag in the library: an event every user with a grant on it may receive. */
   const tagSentinel = async (stream: RecordingEventSource) => {
     const name = `sentinel-${randomUUID()}`;
-    await as(t.admin).post(`/libraries/${library}/tags`).send({ name }).expect(201);
+    await t.as(t.admin).post(`/libraries/${library}/tags`).send({ name }).expect(201);
     await expectOnlySentinel(
       stream,
       (event) => event.type === 'tags' && JSON.stringify(event.data).includes(name),
@@ -180,7 +179,8 @@ describe('backups', () => {
     const serverAdminStream = await openStream(t, t.admin, BACKUP_EVENTS);
     const readerStream = await openStream(t, libraryReader, BACKUP_EVENTS);
 
-    const created = await as(libraryAdmin)
+    const created = await t
+      .as(libraryAdmin)
       .post('/backups')
       .send({ name: 'Home videos nightly', library, path: 'home/nightly', schedule: '30 3 * * *' })
       .expect(201);
@@ -200,7 +200,7 @@ describe('backups', () => {
     });
     await waitForEvent(adminStream, isBackupEvent(backup.id, 'idle'));
 
-    const started = await as(libraryAdmin).post(`/backups/${backup.id}/run`).expect(202);
+    const started = await t.as(libraryAdmin).post(`/backups/${backup.id}/run`).expect(202);
     expect(started.body).toMatchObject({ id: backup.id, status: 'inProgress' });
     const doneEvent = await waitForEvent(adminStream, isBackupEvent(backup.id, 'done'));
     const done = backupOf(doneEvent);
@@ -261,7 +261,7 @@ describe('backups', () => {
         .sort(),
     );
 
-    const fetched = await as(libraryAdmin).get(`/backups/${backup.id}`).expect(200);
+    const fetched = await t.as(libraryAdmin).get(`/backups/${backup.id}`).expect(200);
     expect(fetched.body).toEqual(done);
     expect(await storedBackup(backup.id)).toMatchObject({
       status: 'done',
@@ -280,14 +280,15 @@ describe('backups', () => {
     const adminStream = await openStream(t, libraryAdmin, BACKUP_EVENTS);
     const serverAdminStream = await openStream(t, t.admin, BACKUP_EVENTS);
 
-    await as(libraryAdmin).post('/backups').send({ name: 'All', path: 'all' }).expect(403);
-    const created = await as(t.admin)
+    await t.as(libraryAdmin).post('/backups').send({ name: 'All', path: 'all' }).expect(403);
+    const created = await t
+      .as(t.admin)
       .post('/backups')
       .send({ name: 'All', path: 'all' })
       .expect(201);
     const backup = created.body as Backup;
     expect(backup.library).toBeNull();
-    await as(t.admin).post(`/backups/${backup.id}/run`).expect(202);
+    await t.as(t.admin).post(`/backups/${backup.id}/run`).expect(202);
     const done = backupOf(await waitForEvent(serverAdminStream, isBackupEvent(backup.id, 'done')));
 
     const { snapshot } = await expectArchiveHolds(done, [...libraryMedias, ...otherMedias]);
@@ -307,11 +308,11 @@ describe('backups', () => {
     );
     expect(otherFile?.data).toMatchObject({ BackupsFiles: { library: otherLibrary } });
 
-    await as(libraryAdmin).get(`/backups/${backup.id}`).expect(403);
-    await as(libraryAdmin).post(`/backups/${backup.id}/run`).expect(403);
-    const listed = await as(libraryAdmin).get('/backups').expect(200);
+    await t.as(libraryAdmin).get(`/backups/${backup.id}`).expect(403);
+    await t.as(libraryAdmin).post(`/backups/${backup.id}/run`).expect(403);
+    const listed = await t.as(libraryAdmin).get('/backups').expect(200);
     expect((listed.body as Backup[]).map((item) => item.id)).not.toContain(backup.id);
-    const all = await as(t.admin).get('/backups').expect(200);
+    const all = await t.as(t.admin).get('/backups').expect(200);
     expect((all.body as Backup[]).map((item) => item.id)).toContain(backup.id);
 
     await tagSentinel(adminStream);
@@ -339,7 +340,7 @@ describe('backups', () => {
       'a-file/x',
     ];
     const responses = await Promise.all(
-      paths.map((path) => as(t.admin).post('/backups').send({ name: 'Escape', path })),
+      paths.map((path) => t.as(t.admin).post('/backups').send({ name: 'Escape', path })),
     );
     for (const response of responses) {
       expect(response.status).toBe(400);
@@ -350,7 +351,8 @@ describe('backups', () => {
     expect(readdirSync(backupDir).sort()).toEqual(listingBefore);
 
     // Inside, written absolute or relative, is fine.
-    const inside = await as(t.admin)
+    const inside = await t
+      .as(t.admin)
       .post('/backups')
       .send({ name: 'Inside', path: join(backupDir, 'x', '..', 'inside') })
       .expect(201);
@@ -359,13 +361,14 @@ describe('backups', () => {
 
   it('fails a run whose folder was made a link out since, writing nothing there', async () => {
     const stream = await openStream(t, t.admin, ['backups']);
-    const created = await as(t.admin)
+    const created = await t
+      .as(t.admin)
       .post('/backups')
       .send({ name: 'Later', path: 'later' })
       .expect(201);
     const backup = created.body as Backup;
     symlinkSync(outside, join(backupDir, 'later'));
-    await as(t.admin).post(`/backups/${backup.id}/run`).expect(202);
+    await t.as(t.admin).post(`/backups/${backup.id}/run`).expect(202);
     const failed = backupOf(await waitForEvent(stream, isBackupEvent(backup.id, 'error')));
     expect(failed.error).toMatch(/inside the backup directory/);
     expect(readdirSync(outside)).toEqual([]);
@@ -374,7 +377,8 @@ describe('backups', () => {
   });
 
   it('checks rights, ids and input', async () => {
-    const created = await as(libraryAdmin)
+    const created = await t
+      .as(libraryAdmin)
       .post('/backups')
       .send({ name: 'Rights', library, path: 'rights' })
       .expect(201);
@@ -382,22 +386,22 @@ describe('backups', () => {
     const before = await countBackups();
 
     const forbidden = await Promise.all([
-      as(libraryReader).post('/backups').send({ name: 'x', library, path: 'x' }),
-      as(libraryReader).get(`/backups/${id}`),
-      as(libraryReader).post(`/backups/${id}/run`),
+      t.as(libraryReader).post('/backups').send({ name: 'x', library, path: 'x' }),
+      t.as(libraryReader).get(`/backups/${id}`),
+      t.as(libraryReader).post(`/backups/${id}/run`),
     ]);
     for (const response of forbidden) expect(response.status).toBe(403);
     const hidden = await Promise.all([
-      as(outsider).post('/backups').send({ name: 'x', library, path: 'x' }),
-      as(outsider).get(`/backups/${id}`),
-      as(outsider).post(`/backups/${id}/run`),
-      as(t.admin).get(`/backups/${randomUUID()}`),
-      as(t.admin).post(`/backups/${randomUUID()}/run`),
-      as(t.admin).post('/backups').send({ name: 'x', library: randomUUID(), path: 'x' }),
+      t.as(outsider).post('/backups').send({ name: 'x', library, path: 'x' }),
+      t.as(outsider).get(`/backups/${id}`),
+      t.as(outsider).post(`/backups/${id}/run`),
+      t.as(t.admin).get(`/backups/${randomUUID()}`),
+      t.as(t.admin).post(`/backups/${randomUUID()}/run`),
+      t.as(t.admin).post('/backups').send({ name: 'x', library: randomUUID(), path: 'x' }),
     ]);
     for (const response of hidden) expect(response.status).toBe(404);
     const bad = await Promise.all([
-      as(t.admin).get('/backups/not-a-uuid'),
+      t.as(t.admin).get('/backups/not-a-uuid'),
       ...[
         {},
         { name: 'x' },
@@ -410,7 +414,7 @@ describe('backups', () => {
         { name: 'x', path: 'x', schedule: '@every 10s' },
         { name: 'x', path: 'x', schedule: 42 },
         { name: 'x', path: 'x', extra: true },
-      ].map((body) => as(t.admin).post('/backups').send(body)),
+      ].map((body) => t.as(t.admin).post('/backups').send(body)),
     ]);
     for (const response of bad) {
       expect(response.status).toBe(400);
@@ -418,17 +422,18 @@ describe('backups', () => {
     }
     expect(await countBackups()).toBe(before);
 
-    const mine = await as(libraryAdmin).get('/backups').expect(200);
+    const mine = await t.as(libraryAdmin).get('/backups').expect(200);
     expect((mine.body as Backup[]).every((backup) => backup.library === library)).toBe(true);
     expect((mine.body as Backup[]).map((backup) => backup.id)).toContain(id);
-    expect((await as(libraryReader).get('/backups').expect(200)).body).toEqual([]);
+    expect((await t.as(libraryReader).get('/backups').expect(200)).body).toEqual([]);
   });
 
   it('runs backups whose schedule is due, and leaves the others', async () => {
     const stream = await openStream(t, t.admin, ['backups']);
     const make = async (name: string, schedule?: string) =>
       (
-        await as(t.admin)
+        await t
+          .as(t.admin)
           .post('/backups')
           .send({ name, path: `scheduled/${name}`, ...(schedule ? { schedule } : {}) })
           .expect(201)

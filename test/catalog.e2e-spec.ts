@@ -35,12 +35,10 @@ describe('catalog', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => t.as(who);
-
   /** A tag in the library the outsider can read: the event that must come alone. */
   const sentinel = async (stream: RecordingEventSource) => {
     const name = `sentinel-${randomUUID()}`;
-    await as(t.admin).post(`/libraries/${otherLibrary}/tags`).send({ name }).expect(201);
+    await t.as(t.admin).post(`/libraries/${otherLibrary}/tags`).send({ name }).expect(201);
     await expectOnlySentinel(
       stream,
       (event) =>
@@ -107,7 +105,7 @@ describe('catalog', () => {
       const outsiderStream = await openStream(t, outsider, CATALOG_EVENTS);
       const base = `/libraries/${library}/${kind.path}`;
 
-      const created = await as(writer).post(base).send(kind.create).expect(201);
+      const created = await t.as(writer).post(base).send(kind.create).expect(201);
       const item = created.body as Item;
       expect(item).toMatchObject({ ...kind.create, id: expect.stringMatching(UUID), library });
       expect(item.added).toEqual(expect.any(Number));
@@ -118,10 +116,10 @@ describe('catalog', () => {
         [kind.key]: { library, [kind.path]: [{ action: 'Added', [kind.element]: item }] },
       });
 
-      expect((await as(reader).get(base).expect(200)).body).toEqual([item]);
-      expect((await as(reader).get(`${base}/${item.id}`).expect(200)).body).toEqual(item);
+      expect((await t.as(reader).get(base).expect(200)).body).toEqual([item]);
+      expect((await t.as(reader).get(`${base}/${item.id}`).expect(200)).body).toEqual(item);
 
-      const updated = await as(writer).patch(`${base}/${item.id}`).send(kind.update).expect(200);
+      const updated = await t.as(writer).patch(`${base}/${item.id}`).send(kind.update).expect(200);
       expect(updated.body).toMatchObject({ ...kind.update, id: item.id });
       expect(await rowOf(kind.path, item.id)).toMatchObject(kind.stored);
       const [, changed] = await readerStream.waitFor(2);
@@ -129,13 +127,13 @@ describe('catalog', () => {
         [kind.key]: { library, [kind.path]: [{ action: 'Updated', [kind.element]: updated.body }] },
       });
 
-      await as(writer).delete(`${base}/${item.id}`).expect(204);
+      await t.as(writer).delete(`${base}/${item.id}`).expect(204);
       expect(await rowOf(kind.path, item.id)).toBeUndefined();
       const [, , deleted] = await readerStream.waitFor(3);
       expect(deleted.data).toEqual({
         [kind.key]: { library, [kind.path]: [{ action: 'Deleted', [kind.element]: updated.body }] },
       });
-      await as(reader).get(`${base}/${item.id}`).expect(404);
+      await t.as(reader).get(`${base}/${item.id}`).expect(404);
 
       await sentinel(outsiderStream);
       expect(readerStream.events).toHaveLength(3);
@@ -148,14 +146,15 @@ describe('catalog', () => {
     const readerStream = await openStream(t, reader, CATALOG_EVENTS);
     const outsiderStream = await openStream(t, outsider, CATALOG_EVENTS);
     const serie = (
-      await as(writer).post(`/libraries/${library}/series`).send({ name: 'Dark' }).expect(201)
+      await t.as(writer).post(`/libraries/${library}/series`).send({ name: 'Dark' }).expect(201)
     ).body as Item;
     const episodes = `/libraries/${library}/series/${serie.id}/episodes`;
     const second = (
-      await as(writer).post(episodes).send({ name: 'Lies', season: 1, number: 2 }).expect(201)
+      await t.as(writer).post(episodes).send({ name: 'Lies', season: 1, number: 2 }).expect(201)
     ).body as Item;
     const first = (
-      await as(writer)
+      await t
+        .as(writer)
         .post(episodes)
         .send({ name: 'Secrets', season: 1, number: 1, overview: 'A boy vanishes.' })
         .expect(201)
@@ -172,10 +171,11 @@ describe('catalog', () => {
       data: { Episodes: { library, episodes: [{ action: 'Added', episode: first }] } },
     });
 
-    const listed = await as(reader).get(episodes).expect(200);
+    const listed = await t.as(reader).get(episodes).expect(200);
     expect((listed.body as Item[]).map((episode) => episode.name)).toEqual(['Secrets', 'Lies']);
 
-    const renamed = await as(writer)
+    const renamed = await t
+      .as(writer)
       .patch(`${episodes}/${second.id}`)
       .send({ name: 'Lies (part 2)' })
       .expect(200);
@@ -186,18 +186,18 @@ describe('catalog', () => {
     });
 
     const pilot = (
-      await as(writer).post(episodes).send({ name: 'Pilot', season: 0, number: 0 }).expect(201)
+      await t.as(writer).post(episodes).send({ name: 'Pilot', season: 0, number: 0 }).expect(201)
     ).body as Item;
-    expect((await as(reader).get(`${episodes}/${pilot.id}`).expect(200)).body).toEqual(pilot);
-    await as(writer).delete(`${episodes}/${pilot.id}`).expect(204);
+    expect((await t.as(reader).get(`${episodes}/${pilot.id}`).expect(200)).body).toEqual(pilot);
+    await t.as(writer).delete(`${episodes}/${pilot.id}`).expect(204);
     expect(await rowOf('episodes', pilot.id)).toBeUndefined();
     const afterPilot = await readerStream.waitFor(6);
     expect(afterPilot[5].data).toEqual({
       Episodes: { library, episodes: [{ action: 'Deleted', episode: pilot }] },
     });
-    await as(reader).get(`${episodes}/${pilot.id}`).expect(404);
+    await t.as(reader).get(`${episodes}/${pilot.id}`).expect(404);
 
-    await as(writer).delete(`/libraries/${library}/series/${serie.id}`).expect(204);
+    await t.as(writer).delete(`/libraries/${library}/series/${serie.id}`).expect(204);
     expect(await rowOf('series', serie.id)).toBeUndefined();
     expect(await rowOf('episodes', first.id)).toBeUndefined();
     expect(await rowOf('episodes', second.id)).toBeUndefined();
@@ -214,7 +214,7 @@ describe('catalog', () => {
     expect(afterDelete[7].data).toEqual({
       Series: { library, series: [{ action: 'Deleted', serie }] },
     });
-    await as(reader).get(episodes).expect(404);
+    await t.as(reader).get(episodes).expect(404);
 
     await sentinel(outsiderStream);
     readerStream.close();
@@ -223,22 +223,22 @@ describe('catalog', () => {
 
   it('needs write to change, read to look, and hides libraries a user cannot read', async () => {
     const tag = (
-      await as(writer).post(`/libraries/${library}/tags`).send({ name: 'rights' }).expect(201)
+      await t.as(writer).post(`/libraries/${library}/tags`).send({ name: 'rights' }).expect(201)
     ).body as Item;
     const tags = `/libraries/${library}/tags`;
 
-    await as(reader).post(tags).send({ name: 'nope' }).expect(403);
-    await as(reader).patch(`${tags}/${tag.id}`).send({ name: 'nope' }).expect(403);
-    await as(reader).delete(`${tags}/${tag.id}`).expect(403);
-    await as(reader).get(`${tags}/${tag.id}`).expect(200);
+    await t.as(reader).post(tags).send({ name: 'nope' }).expect(403);
+    await t.as(reader).patch(`${tags}/${tag.id}`).send({ name: 'nope' }).expect(403);
+    await t.as(reader).delete(`${tags}/${tag.id}`).expect(403);
+    await t.as(reader).get(`${tags}/${tag.id}`).expect(200);
 
-    await as(outsider).get(tags).expect(404);
-    await as(outsider).get(`${tags}/${tag.id}`).expect(404);
-    await as(outsider).post(tags).send({ name: 'nope' }).expect(404);
-    await as(outsider).delete(`${tags}/${tag.id}`).expect(404);
+    await t.as(outsider).get(tags).expect(404);
+    await t.as(outsider).get(`${tags}/${tag.id}`).expect(404);
+    await t.as(outsider).post(tags).send({ name: 'nope' }).expect(404);
+    await t.as(outsider).delete(`${tags}/${tag.id}`).expect(404);
 
     // A server admin holds every library without a grant.
-    await as(t.admin).patch(`${tags}/${tag.id}`).send({ name: 'admin-renamed' }).expect(200);
+    await t.as(t.admin).patch(`${tags}/${tag.id}`).send({ name: 'admin-renamed' }).expect(200);
     expect(await rowOf('tags', tag.id)).toMatchObject({ name: 'admin-renamed' });
     const names = await database.db
       .selectFrom('tags')
@@ -250,27 +250,32 @@ describe('catalog', () => {
 
   it('answers unknown ids with 404 and bad input with 400, changing nothing', async () => {
     const serie = (
-      await as(writer).post(`/libraries/${library}/series`).send({ name: 'Kept' }).expect(201)
+      await t.as(writer).post(`/libraries/${library}/series`).send({ name: 'Kept' }).expect(201)
     ).body as Item;
     const base = `/libraries/${library}/series`;
 
-    await as(writer).get(`/libraries/${randomUUID()}/series`).expect(404);
-    await as(writer).get(`${base}/${randomUUID()}`).expect(404);
-    await as(writer).patch(`${base}/${randomUUID()}`).send({ name: 'x' }).expect(404);
-    await as(writer).delete(`${base}/${randomUUID()}`).expect(404);
-    await as(writer)
+    await t.as(writer).get(`/libraries/${randomUUID()}/series`).expect(404);
+    await t.as(writer).get(`${base}/${randomUUID()}`).expect(404);
+    await t.as(writer).patch(`${base}/${randomUUID()}`).send({ name: 'x' }).expect(404);
+    await t.as(writer).delete(`${base}/${randomUUID()}`).expect(404);
+    await t
+      .as(writer)
       .post(`/libraries/${library}/series/${randomUUID()}/episodes`)
       .send({ name: 'x' })
       .expect(404);
     const foreignSerie = (
-      await as(t.admin).post(`/libraries/${otherLibrary}/series`).send({ name: 'Far' }).expect(201)
+      await t
+        .as(t.admin)
+        .post(`/libraries/${otherLibrary}/series`)
+        .send({ name: 'Far' })
+        .expect(201)
     ).body as Item;
     const before = await countSeries();
-    await as(writer).get(`/libraries/${library}/series/${foreignSerie.id}/episodes`).expect(404);
+    await t.as(writer).get(`/libraries/${library}/series/${foreignSerie.id}/episodes`).expect(404);
 
-    await as(writer).get(`${base}/not-a-uuid`).expect(400);
-    await as(writer).get(`/libraries/not-a-uuid/series`).expect(400);
-    await as(writer).get(`/libraries/${library}/series/not-a-uuid/episodes`).expect(400);
+    await t.as(writer).get(`${base}/not-a-uuid`).expect(400);
+    await t.as(writer).get(`/libraries/not-a-uuid/series`).expect(400);
+    await t.as(writer).get(`/libraries/${library}/series/not-a-uuid/episodes`).expect(400);
 
     const badBodies: unknown[] = [
       {},
@@ -283,7 +288,8 @@ describe('catalog', () => {
     ];
     const responses = await Promise.all(
       badBodies.map((body) =>
-        as(writer)
+        t
+          .as(writer)
           .post(base)
           .send(body as object),
       ),
@@ -292,8 +298,8 @@ describe('catalog', () => {
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     }
-    await as(writer).patch(`${base}/${serie.id}`).send({ name: null }).expect(400);
-    await as(writer).patch(`${base}/${serie.id}`).send({ year: 1.5 }).expect(400);
+    await t.as(writer).patch(`${base}/${serie.id}`).send({ name: null }).expect(400);
+    await t.as(writer).patch(`${base}/${serie.id}`).send({ year: 1.5 }).expect(400);
     expect(await rowOf('series', serie.id)).toMatchObject({ name: 'Kept', year: null });
     expect(await countSeries()).toBe(before);
   });
@@ -304,22 +310,27 @@ describe('catalog', () => {
     await database.db.insertInto('medias').values([own, foreign]).execute();
     const movies = `/libraries/${library}/movies`;
 
-    await as(writer).post(movies).send({ name: 'Alien', media: foreign.id }).expect(400);
-    await as(writer).post(movies).send({ name: 'Alien', media: 'nope' }).expect(400);
-    const movie = (await as(writer).post(movies).send({ name: 'Alien', media: own.id }).expect(201))
-      .body as Item;
+    await t.as(writer).post(movies).send({ name: 'Alien', media: foreign.id }).expect(400);
+    await t.as(writer).post(movies).send({ name: 'Alien', media: 'nope' }).expect(400);
+    const movie = (
+      await t.as(writer).post(movies).send({ name: 'Alien', media: own.id }).expect(201)
+    ).body as Item;
     expect(movie.media).toBe(own.id);
     expect(await rowOf('movies', movie.id)).toMatchObject({ media_id: own.id });
-    const unlinked = await as(writer).patch(`${movies}/${movie.id}`).send({ media: null });
+    const unlinked = await t.as(writer).patch(`${movies}/${movie.id}`).send({ media: null });
     expect(unlinked.status).toBe(200);
     expect(unlinked.body).toMatchObject({ media: null });
 
     const tags = `/libraries/${library}/tags`;
-    await as(writer).post(tags).send({ name: 'unique' }).expect(201);
-    const duplicate = await as(writer).post(tags).send({ name: 'unique' });
+    await t.as(writer).post(tags).send({ name: 'unique' }).expect(201);
+    const duplicate = await t.as(writer).post(tags).send({ name: 'unique' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
     // The same name in another library is another tag.
-    await as(t.admin).post(`/libraries/${otherLibrary}/tags`).send({ name: 'unique' }).expect(201);
+    await t
+      .as(t.admin)
+      .post(`/libraries/${otherLibrary}/tags`)
+      .send({ name: 'unique' })
+      .expect(201);
   });
 });

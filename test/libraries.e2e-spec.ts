@@ -48,12 +48,11 @@ describe('libraries', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => t.as(who);
-
   describe('create', () => {
     it('lets a server admin create a library and never echoes its credentials', async () => {
       const before = Date.now();
-      const response = await as(t.admin)
+      const response = await t
+        .as(t.admin)
         .post('/libraries')
         .send({
           name: 'Shows',
@@ -78,7 +77,8 @@ describe('libraries', () => {
     });
 
     it('gives a library without root or settings a null root and empty settings', async () => {
-      const response = await as(t.admin)
+      const response = await t
+        .as(t.admin)
         .post('/libraries')
         .send({ name: 'Bare', type: 'other' })
         .expect(201);
@@ -88,7 +88,7 @@ describe('libraries', () => {
     it('refuses anyone but a server admin, library admins included', async () => {
       const responses = await Promise.all(
         [reader, libraryAdmin, outsider].map((who) =>
-          as(who).post('/libraries').send({ name: 'Mine', type: 'photos' }),
+          t.as(who).post('/libraries').send({ name: 'Mine', type: 'photos' }),
         ),
       );
       for (const response of responses) {
@@ -102,7 +102,8 @@ describe('libraries', () => {
     });
 
     it('stores hostile settings keys as data, never on a prototype', async () => {
-      const response = await as(t.admin)
+      const response = await t
+        .as(t.admin)
         .post('/libraries')
         .set('Content-Type', 'application/json')
         .send(
@@ -110,7 +111,8 @@ describe('libraries', () => {
         );
       expect(response.status).toBe(201);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      const stored = await as(t.admin)
+      const stored = await t
+        .as(t.admin)
         .get(`/libraries/${(response.body as LibraryBody).id}`)
         .expect(200);
       expect((stored.body as LibraryBody).settings?.polluted).toBeUndefined();
@@ -166,7 +168,7 @@ describe('libraries', () => {
         'property owner should not exist',
       ],
     ])('refuses %s with a 400 naming the field', async (_label, body, message) => {
-      const response = await as(t.admin).post('/libraries').send(body).expect(400);
+      const response = await t.as(t.admin).post('/libraries').send(body).expect(400);
       expect(response.body).toEqual({
         statusCode: 400,
         error: 'Bad Request',
@@ -177,7 +179,7 @@ describe('libraries', () => {
 
   describe('read', () => {
     it('lists to a user only the libraries they can read, with their role', async () => {
-      const response = await as(reader).get('/libraries').expect(200);
+      const response = await t.as(reader).get('/libraries').expect(200);
       expect(response.body).toEqual([
         {
           id: libraryId,
@@ -188,12 +190,12 @@ describe('libraries', () => {
           role: 'read',
         },
       ]);
-      const outsiders = await as(outsider).get('/libraries').expect(200);
+      const outsiders = await t.as(outsider).get('/libraries').expect(200);
       expect(outsiders.body).toEqual([]);
     });
 
     it('lists every library to a server admin, as admin, with root and settings', async () => {
-      const response = await as(t.admin).get('/libraries').expect(200);
+      const response = await t.as(t.admin).get('/libraries').expect(200);
       const libraries = response.body as LibraryBody[];
       expect(libraries.map((library) => library.id)).toEqual(
         expect.arrayContaining([libraryId, otherId]),
@@ -209,7 +211,7 @@ describe('libraries', () => {
       const [asAdmin, asReader, asWriter] = (
         await Promise.all(
           [libraryAdmin, reader, writer].map((who) =>
-            as(who).get(`/libraries/${libraryId}`).expect(200),
+            t.as(who).get(`/libraries/${libraryId}`).expect(200),
           ),
         )
       ).map((response) => response.body as LibraryBody);
@@ -228,11 +230,11 @@ describe('libraries', () => {
     it('never returns credentials or their password, to anyone, anywhere', async () => {
       const responses = await Promise.all([
         ...[t.admin, libraryAdmin, reader, writer].flatMap((who) => [
-          as(who).get('/libraries').expect(200),
-          as(who).get(`/libraries/${libraryId}`).expect(200),
-          as(who).get('/auth/me').expect(200),
+          t.as(who).get('/libraries').expect(200),
+          t.as(who).get(`/libraries/${libraryId}`).expect(200),
+          t.as(who).get('/auth/me').expect(200),
         ]),
-        as(t.admin).patch(`/libraries/${libraryId}`).send({}).expect(200),
+        t.as(t.admin).patch(`/libraries/${libraryId}`).send({}).expect(200),
       ]);
       for (const { text: body } of responses) {
         expect(body).not.toContain(SECRET_PASSWORD);
@@ -242,8 +244,8 @@ describe('libraries', () => {
     });
 
     it('hides a library the user cannot read behind a 404, like an unknown one', async () => {
-      const hidden = await as(outsider).get(`/libraries/${libraryId}`).expect(404);
-      const unknown = await as(outsider).get(`/libraries/${UNKNOWN_ID}`).expect(404);
+      const hidden = await t.as(outsider).get(`/libraries/${libraryId}`).expect(404);
+      const unknown = await t.as(outsider).get(`/libraries/${UNKNOWN_ID}`).expect(404);
       expect(hidden.body).toEqual({
         statusCode: 404,
         error: 'Not Found',
@@ -254,20 +256,21 @@ describe('libraries', () => {
         error: 'Not Found',
         message: `Library ${UNKNOWN_ID} not found`,
       });
-      await as(t.admin).get(`/libraries/${UNKNOWN_ID}`).expect(404);
+      await t.as(t.admin).get(`/libraries/${UNKNOWN_ID}`).expect(404);
     });
 
     it('refuses an id that is not a UUID with a 400', async () => {
-      const response = await as(t.admin).get('/libraries/not-a-uuid').expect(400);
+      const response = await t.as(t.admin).get('/libraries/not-a-uuid').expect(400);
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     });
   });
 
   describe('update', () => {
     it('lets a library admin rename it and change its settings', async () => {
-      const before = (await as(t.admin).get(`/libraries/${libraryId}`).expect(200))
+      const before = (await t.as(t.admin).get(`/libraries/${libraryId}`).expect(200))
         .body as LibraryBody;
-      const response = await as(libraryAdmin)
+      const response = await t
+        .as(libraryAdmin)
         .patch(`/libraries/${libraryId}`)
         .send({ name: 'Renamed', settings: { scan: false } })
         .expect(200);
@@ -280,14 +283,14 @@ describe('libraries', () => {
         createdAt: before.createdAt,
       });
       expect((response.body as LibraryBody).updatedAt).toBeGreaterThanOrEqual(before.updatedAt);
-      const read = await as(reader).get(`/libraries/${libraryId}`).expect(200);
+      const read = await t.as(reader).get(`/libraries/${libraryId}`).expect(200);
       expect(read.body).toMatchObject({ name: 'Renamed' });
     });
 
     it('refuses readers and writers with a 403, and outsiders with a 404', async () => {
       const responses = await Promise.all(
         [reader, writer].map((who) =>
-          as(who).patch(`/libraries/${libraryId}`).send({ name: 'Hijacked' }).expect(403),
+          t.as(who).patch(`/libraries/${libraryId}`).send({ name: 'Hijacked' }).expect(403),
         ),
       );
       for (const response of responses) {
@@ -297,14 +300,15 @@ describe('libraries', () => {
           message: `This needs the admin role on library ${libraryId}`,
         });
       }
-      await as(outsider).patch(`/libraries/${libraryId}`).send({ name: 'Hijacked' }).expect(404);
-      await as(t.admin).patch(`/libraries/${UNKNOWN_ID}`).send({ name: 'x' }).expect(404);
-      const library = await as(t.admin).get(`/libraries/${libraryId}`).expect(200);
+      await t.as(outsider).patch(`/libraries/${libraryId}`).send({ name: 'Hijacked' }).expect(404);
+      await t.as(t.admin).patch(`/libraries/${UNKNOWN_ID}`).send({ name: 'x' }).expect(404);
+      const library = await t.as(t.admin).get(`/libraries/${libraryId}`).expect(200);
       expect((library.body as LibraryBody).name).not.toBe('Hijacked');
     });
 
     it('lets only a server admin set the root', async () => {
-      const refused = await as(libraryAdmin)
+      const refused = await t
+        .as(libraryAdmin)
         .patch(`/libraries/${libraryId}`)
         .send({ root: '/etc' })
         .expect(403);
@@ -313,10 +317,11 @@ describe('libraries', () => {
         error: 'Forbidden',
         message: 'Only a server admin may set the root of a library',
       });
-      const unchanged = await as(t.admin).get(`/libraries/${libraryId}`).expect(200);
+      const unchanged = await t.as(t.admin).get(`/libraries/${libraryId}`).expect(200);
       expect((unchanged.body as LibraryBody).root).toBe('/srv/media/photos');
 
-      const changed = await as(t.admin)
+      const changed = await t
+        .as(t.admin)
         .patch(`/libraries/${libraryId}`)
         .send({ root: '/srv/media/pictures' })
         .expect(200);
@@ -335,7 +340,7 @@ describe('libraries', () => {
       ['null credentials', { credentials: null }, 'credentials must be an object'],
       ['an unknown field', { id: UNKNOWN_ID }, 'property id should not exist'],
     ])('refuses %s with a 400', async (_label, body, message) => {
-      const response = await as(t.admin).patch(`/libraries/${libraryId}`).send(body).expect(400);
+      const response = await t.as(t.admin).patch(`/libraries/${libraryId}`).send(body).expect(400);
       expect(response.body).toEqual({
         statusCode: 400,
         error: 'Bad Request',
@@ -344,7 +349,8 @@ describe('libraries', () => {
     });
 
     it('refuses a malformed JSON body with a 400', async () => {
-      const response = await as(t.admin)
+      const response = await t
+        .as(t.admin)
         .patch(`/libraries/${libraryId}`)
         .set('Content-Type', 'application/json')
         .send('{"name": ')
@@ -358,10 +364,10 @@ describe('libraries', () => {
       const member = await t.createUser();
       const id = await t.createLibrary({ name: 'Ladder' });
       const abilities = async () => {
-        const read = await as(member).get(`/libraries/${id}`);
-        const update = await as(member).patch(`/libraries/${id}`).send({});
-        const listed = (await as(member).get('/libraries').expect(200)).body as LibraryBody[];
-        const me = (await as(member).get('/auth/me').expect(200)).body as {
+        const read = await t.as(member).get(`/libraries/${id}`);
+        const update = await t.as(member).patch(`/libraries/${id}`).send({});
+        const listed = (await t.as(member).get('/libraries').expect(200)).body as LibraryBody[];
+        const me = (await t.as(member).get('/auth/me').expect(200)).body as {
           libraries: Record<string, string>;
         };
         return {
@@ -415,14 +421,16 @@ describe('libraries', () => {
 
     it('lets a library admin grant roles on their library, and nobody below', async () => {
       const member = await t.createUser();
-      await as(libraryAdmin)
+      await t
+        .as(libraryAdmin)
         .put(`/libraries/${libraryId}/users/${member.id}`)
         .send({ role: 'read' })
         .expect(204);
-      await as(member).get(`/libraries/${libraryId}`).expect(200);
+      await t.as(member).get(`/libraries/${libraryId}`).expect(200);
       const refused = await Promise.all(
         [reader, writer].map((who) =>
-          as(who)
+          t
+            .as(who)
             .put(`/libraries/${libraryId}/users/${member.id}`)
             .send({ role: 'admin' })
             .expect(403),
@@ -431,20 +439,23 @@ describe('libraries', () => {
       for (const response of refused) {
         expect(response.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
       }
-      await as(outsider)
+      await t
+        .as(outsider)
         .put(`/libraries/${libraryId}/users/${outsider.id}`)
         .send({ role: 'admin' })
         .expect(404);
-      await as(libraryAdmin)
+      await t
+        .as(libraryAdmin)
         .put(`/libraries/${otherId}/users/${member.id}`)
         .send({ role: 'read' })
         .expect(404);
-      const granted = await as(member).get(`/libraries/${libraryId}`).expect(200);
+      const granted = await t.as(member).get(`/libraries/${libraryId}`).expect(200);
       expect((granted.body as LibraryBody).role).toBe('read');
     });
 
     it('answers 404 for an unknown user or library and 400 for a bad role or id', async () => {
-      const unknownUser = await as(t.admin)
+      const unknownUser = await t
+        .as(t.admin)
         .put(`/libraries/${libraryId}/users/${UNKNOWN_ID}`)
         .send({ role: 'read' })
         .expect(404);
@@ -453,52 +464,56 @@ describe('libraries', () => {
         error: 'Not Found',
         message: `User ${UNKNOWN_ID} not found`,
       });
-      await as(t.admin)
+      await t
+        .as(t.admin)
         .put(`/libraries/${UNKNOWN_ID}/users/${reader.id}`)
         .send({ role: 'read' })
         .expect(404);
       const invalid = await Promise.all(
         [{ role: 'owner' }, {}, { role: 'read', extra: 1 }].map((body) =>
-          as(t.admin).put(`/libraries/${libraryId}/users/${reader.id}`).send(body).expect(400),
+          t.as(t.admin).put(`/libraries/${libraryId}/users/${reader.id}`).send(body).expect(400),
         ),
       );
       for (const response of invalid) {
         expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       }
-      await as(t.admin)
+      await t
+        .as(t.admin)
         .put(`/libraries/${libraryId}/users/not-a-uuid`)
         .send({ role: 'read' })
         .expect(400);
-      const stillReader = await as(reader).get(`/libraries/${libraryId}`).expect(200);
+      const stillReader = await t.as(reader).get(`/libraries/${libraryId}`).expect(200);
       expect((stillReader.body as LibraryBody).role).toBe('read');
     });
   });
 
   describe('delete', () => {
     it('refuses readers and writers (403) and outsiders (404)', async () => {
-      await as(reader).delete(`/libraries/${otherId}`).expect(404);
-      await as(reader).delete(`/libraries/${libraryId}`).expect(403);
-      await as(writer).delete(`/libraries/${libraryId}`).expect(403);
-      await as(outsider).delete(`/libraries/${libraryId}`).expect(404);
-      await as(t.admin).delete(`/libraries/${UNKNOWN_ID}`).expect(404);
-      await as(reader).get(`/libraries/${libraryId}`).expect(200);
+      await t.as(reader).delete(`/libraries/${otherId}`).expect(404);
+      await t.as(reader).delete(`/libraries/${libraryId}`).expect(403);
+      await t.as(writer).delete(`/libraries/${libraryId}`).expect(403);
+      await t.as(outsider).delete(`/libraries/${libraryId}`).expect(404);
+      await t.as(t.admin).delete(`/libraries/${UNKNOWN_ID}`).expect(404);
+      await t.as(reader).get(`/libraries/${libraryId}`).expect(200);
     });
 
     it('lets a library admin delete it; then it is gone for everyone', async () => {
       const id = await t.createLibrary({ name: 'Doomed' });
       await t.grant(id, libraryAdmin.id, 'admin');
       await t.grant(id, reader.id, 'read');
-      const response = await as(libraryAdmin).delete(`/libraries/${id}`).expect(204);
+      const response = await t.as(libraryAdmin).delete(`/libraries/${id}`).expect(204);
       expect(response.text).toBe('');
       const everyone = [t.admin, libraryAdmin, reader];
-      await Promise.all(everyone.map((who) => as(who).get(`/libraries/${id}`).expect(404)));
-      const lists = await Promise.all(everyone.map((who) => as(who).get('/libraries').expect(200)));
+      await Promise.all(everyone.map((who) => t.as(who).get(`/libraries/${id}`).expect(404)));
+      const lists = await Promise.all(
+        everyone.map((who) => t.as(who).get('/libraries').expect(200)),
+      );
       for (const { body } of lists) {
         expect((body as LibraryBody[]).map((library) => library.id)).not.toContain(id);
       }
-      const me = await as(reader).get('/auth/me').expect(200);
+      const me = await t.as(reader).get('/auth/me').expect(200);
       expect(Object.keys((me.body as { libraries: object }).libraries)).not.toContain(id);
-      await as(t.admin).delete(`/libraries/${id}`).expect(404);
+      await t.as(t.admin).delete(`/libraries/${id}`).expect(404);
     });
   });
 
@@ -512,7 +527,8 @@ describe('libraries', () => {
       });
       try {
         await Promise.all([readerStream, adminStream].map((stream) => stream.waitUntil(isOpen)));
-        await as(t.admin)
+        await t
+          .as(t.admin)
           .patch(`/libraries/${libraryId}`)
           .send({ name: 'Evented', credentials: { password: SECRET_PASSWORD } })
           .expect(200);

@@ -89,7 +89,6 @@ describe('conversions', () => {
     for (const stream of streams.splice(0)) stream.close();
   });
 
-  const as = (who: TestUser) => t.as(who);
   const convertUrl = (mediaId: string, lib = library) =>
     `/libraries/${lib}/medias/${mediaId}/convert`;
   const rowOf = (id: string) =>
@@ -98,7 +97,8 @@ describe('conversions', () => {
   const partials = () => readdirSync(storageOf(library)).filter((name) => name.endsWith('.part'));
   const upload = async (path: string, lib = library): Promise<{ id: string }> =>
     (
-      await as(t.admin)
+      await t
+        .as(t.admin)
         .post(`/libraries/${lib}/upload`)
         .attach('file', readFileSync(path), 'clip.mp4')
         .expect(201)
@@ -129,7 +129,8 @@ describe('conversions', () => {
       watch(reader, ['convert_progress', 'medias']),
       watch(outsider, ['convert_progress', 'medias']),
     ]);
-    const response = await as(libraryAdmin)
+    const response = await t
+      .as(libraryAdmin)
       .post(convertUrl(clip.id))
       .send({ container: 'mkv', videoCodec: 'h264', audioCodec: 'opus' })
       .expect(202);
@@ -190,10 +191,11 @@ describe('conversions', () => {
     expect(check.status).toBe(0);
     expect(check.stderr.toString()).toBe('');
 
-    const status = await as(reader).get(convertUrl(clip.id)).expect(200);
+    const status = await t.as(reader).get(convertUrl(clip.id)).expect(200);
     expect(status.body).toMatchObject({ status: 'completed', outputMediaId: done.outputMediaId });
 
-    await as(t.admin)
+    await t
+      .as(t.admin)
       .post(`/libraries/${otherLibrary}/medias`)
       .send({ name: 'sentinel' })
       .expect(201);
@@ -202,14 +204,15 @@ describe('conversions', () => {
 
   it('queues a second conversion and cancels both, the running one by killing ffmpeg', async () => {
     const stream = await watch(reader, ['convert_progress', 'medias']);
-    await as(libraryAdmin)
+    await t
+      .as(libraryAdmin)
       .post(convertUrl(longClip.id))
       .send({ container: 'mp4', preset: 'small' })
       .expect(202);
-    const queued = await as(libraryAdmin).post(convertUrl(clip.id)).send({ container: 'webm' });
+    const queued = await t.as(libraryAdmin).post(convertUrl(clip.id)).send({ container: 'webm' });
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ status: 'queued' });
-    await as(libraryAdmin).post(convertUrl(longClip.id)).send({ container: 'mkv' }).expect(409);
+    await t.as(libraryAdmin).post(convertUrl(longClip.id)).send({ container: 'mkv' }).expect(409);
 
     await waitForEvent(
       stream,
@@ -221,10 +224,10 @@ describe('conversions', () => {
     );
     expect(partials()).toHaveLength(1);
 
-    await as(libraryAdmin).delete(convertUrl(clip.id)).expect(204);
-    await as(libraryAdmin).delete(convertUrl(longClip.id)).expect(204);
+    await t.as(libraryAdmin).delete(convertUrl(clip.id)).expect(204);
+    await t.as(libraryAdmin).delete(convertUrl(longClip.id)).expect(204);
     expect(partials()).toEqual([]);
-    await as(libraryAdmin).delete(convertUrl(longClip.id)).expect(404);
+    await t.as(libraryAdmin).delete(convertUrl(longClip.id)).expect(404);
 
     const ends = [clip.id, longClip.id].map((id) =>
       convertOf(stream.events.find(endedFor(id)) as ReceivedEvent),
@@ -244,14 +247,15 @@ describe('conversions', () => {
 
   it('reports a conversion ffmpeg cannot do, and keeps nothing of it', async () => {
     const junk = (
-      await as(t.admin)
+      await t
+        .as(t.admin)
         .post(`/libraries/${library}/upload`)
         .attach('file', Buffer.from('not a video at all'), 'junk.mp4')
         .expect(201)
     ).body as { id: string };
     const stream = await watch(reader, ['convert_progress', 'medias']);
     const before = await database.db.selectFrom('medias').select('id').execute();
-    await as(libraryAdmin).post(convertUrl(junk.id)).send({ container: 'mp4' }).expect(202);
+    await t.as(libraryAdmin).post(convertUrl(junk.id)).send({ container: 'mp4' }).expect(202);
     const end = convertOf(await waitForEvent(stream, endedFor(junk.id), 30_000));
     expect(end.status).toBe('failed');
     expect(end.error).toMatch(/^ffmpeg exited with code \d+$/);
@@ -266,7 +270,8 @@ describe('conversions', () => {
     const doomed = await t.createLibrary({ name: 'Doomed' });
     const source = await upload(join(workDir, 'long.mp4'), doomed);
     const stream = await watch(t.admin, ['convert_progress']);
-    await as(t.admin)
+    await t
+      .as(t.admin)
       .post(convertUrl(source.id, doomed))
       .send({ container: 'mkv', preset: 'small' })
       .expect(202);
@@ -275,7 +280,7 @@ describe('conversions', () => {
       (event) => convertOf(event).mediaId === source.id && convertOf(event).progress > 0,
       30_000,
     );
-    await as(t.admin).delete(`/libraries/${doomed}`).expect(204);
+    await t.as(t.admin).delete(`/libraries/${doomed}`).expect(204);
     const end = convertOf(await waitForEvent(stream, endedFor(source.id), 10_000));
     expect(end).toMatchObject({ status: 'canceled', error: 'the library was deleted' });
     expect(existsSync(storageOf(doomed))).toBe(false);
@@ -290,20 +295,25 @@ describe('conversions', () => {
     [{ container: 'mp4', extra: '-y' }, 'extra'],
     [{ container: null }, 'container'],
   ])('refuses %p', async (body, message) => {
-    const response = await as(libraryAdmin).post(convertUrl(clip.id)).send(body).expect(400);
+    const response = await t.as(libraryAdmin).post(convertUrl(clip.id)).send(body).expect(400);
     expect(JSON.stringify(response.body)).toContain(message);
   });
 
   it('needs the admin role, a known media and a file', async () => {
-    await as(writer).post(convertUrl(clip.id)).send({ container: 'mp4' }).expect(403);
-    await as(reader).delete(convertUrl(clip.id)).expect(403);
-    await as(outsider).post(convertUrl(clip.id)).send({ container: 'mp4' }).expect(404);
-    await as(outsider).get(convertUrl(clip.id)).expect(404);
-    await as(t.admin).post(convertUrl(randomUUID())).send({ container: 'mp4' }).expect(404);
+    await t.as(writer).post(convertUrl(clip.id)).send({ container: 'mp4' }).expect(403);
+    await t.as(reader).delete(convertUrl(clip.id)).expect(403);
+    await t.as(outsider).post(convertUrl(clip.id)).send({ container: 'mp4' }).expect(404);
+    await t.as(outsider).get(convertUrl(clip.id)).expect(404);
+    await t.as(t.admin).post(convertUrl(randomUUID())).send({ container: 'mp4' }).expect(404);
     const bare = (
-      await as(t.admin).post(`/libraries/${library}/medias`).send({ name: 'bare.mp4' }).expect(201)
+      await t
+        .as(t.admin)
+        .post(`/libraries/${library}/medias`)
+        .send({ name: 'bare.mp4' })
+        .expect(201)
     ).body as { id: string };
-    const response = await as(t.admin)
+    const response = await t
+      .as(t.admin)
       .post(convertUrl(bare.id))
       .send({ container: 'mp4' })
       .expect(400);

@@ -85,13 +85,12 @@ describe('library scans', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  const as = (who: TestUser) => t.as(who);
   const rows = () =>
     database.db.selectFrom('medias').selectAll().where('library_id', '=', library).execute();
 
   const scanAndWait = async (stream: RecordingEventSource) => {
     const from = stream.events.length;
-    const response = await as(libraryAdmin).post(`/libraries/${library}/scan`).expect(202);
+    const response = await t.as(libraryAdmin).post(`/libraries/${library}/scan`).expect(202);
     await waitForEvent(
       stream,
       (event) => stream.events.indexOf(event) >= from && isFinal(event),
@@ -141,7 +140,7 @@ describe('library scans', () => {
     });
     expect(stored.some((row) => /secret|hidden|linked/.test(row.path ?? ''))).toBe(false);
 
-    const status = await as(libraryAdmin).get(`/libraries/${library}/scan`).expect(200);
+    const status = await t.as(libraryAdmin).get(`/libraries/${library}/scan`).expect(200);
     expect(status.body).toMatchObject({
       scanId: (response.body as { scanId: string }).scanId,
       status: 'completed',
@@ -150,7 +149,8 @@ describe('library scans', () => {
     });
 
     // The reader may see the medias but not the admins' status; the outsider sees nothing.
-    await as(t.admin)
+    await t
+      .as(t.admin)
       .post(`/libraries/${library}/medias`)
       .send({ name: 'for readers' })
       .expect(201);
@@ -162,7 +162,8 @@ describe('library scans', () => {
       ...batches.map(() => 'medias'),
       'medias',
     ]);
-    await as(t.admin)
+    await t
+      .as(t.admin)
       .post(`/libraries/${otherLibrary}/medias`)
       .send({ name: 'sentinel' })
       .expect(201);
@@ -170,7 +171,8 @@ describe('library scans', () => {
       outsiderStream,
       (event) => event.type === 'medias' && mediasOf(event).library === otherLibrary,
     );
-    await as(t.admin)
+    await t
+      .as(t.admin)
       .delete(`/libraries/${library}/medias`)
       .send({ ids: [readerStream.events.map(mediasOf).at(-1)?.medias[0].media.id] })
       .expect(204);
@@ -210,7 +212,8 @@ describe('library scans', () => {
 
   it('leaves an upload that landed in the root to its upload media', async () => {
     const stream = await openStream(t, libraryAdmin, ['library-status', 'medias']);
-    const upload = await as(writer)
+    const upload = await t
+      .as(writer)
       .post(`/libraries/${library}/upload`)
       .attach('file', Buffer.from('uploaded'), 'uploaded.mkv')
       .expect(201);
@@ -226,8 +229,8 @@ describe('library scans', () => {
   it('runs one scan at a time per library', async () => {
     const stream = await openStream(t, libraryAdmin, ['library-status']);
     const answers = await Promise.all([
-      as(libraryAdmin).post(`/libraries/${library}/scan`),
-      as(libraryAdmin).post(`/libraries/${library}/scan`),
+      t.as(libraryAdmin).post(`/libraries/${library}/scan`),
+      t.as(libraryAdmin).post(`/libraries/${library}/scan`),
     ]);
     expect(answers.map((answer) => answer.status).sort((a, b) => a - b)).toEqual([202, 409]);
     await waitForEvent(stream, isFinal, 30_000);
@@ -235,11 +238,11 @@ describe('library scans', () => {
   });
 
   it('needs the admin role on the library', async () => {
-    await as(writer).post(`/libraries/${library}/scan`).expect(403);
-    await as(reader).post(`/libraries/${library}/scan`).expect(403);
-    await as(outsider).post(`/libraries/${library}/scan`).expect(404);
-    await as(reader).get(`/libraries/${library}/scan`).expect(403);
-    await as(t.admin).post(`/libraries/${randomUUID()}/scan`).expect(404);
+    await t.as(writer).post(`/libraries/${library}/scan`).expect(403);
+    await t.as(reader).post(`/libraries/${library}/scan`).expect(403);
+    await t.as(outsider).post(`/libraries/${library}/scan`).expect(404);
+    await t.as(reader).get(`/libraries/${library}/scan`).expect(403);
+    await t.as(t.admin).post(`/libraries/${randomUUID()}/scan`).expect(404);
   });
 
   it('refuses a library without a root folder', async () => {
@@ -253,19 +256,20 @@ describe('library scans', () => {
       root: join(workDir, 'nowhere'),
     });
     const answers = await Promise.all(
-      [noRoot, fileRoot, missingRoot].map((id) => as(t.admin).post(`/libraries/${id}/scan`)),
+      [noRoot, fileRoot, missingRoot].map((id) => t.as(t.admin).post(`/libraries/${id}/scan`)),
     );
     for (const answer of answers) {
       expect(answer.status).toBe(400);
       expect(answer.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     }
-    await as(t.admin).get(`/libraries/${noRoot}/scan`).expect(404);
+    await t.as(t.admin).get(`/libraries/${noRoot}/scan`).expect(404);
   });
   it('serves no file whose path a link has replaced since the scan', async () => {
     const path = join(root, 'season 9', 'episode 9.mkv');
     const media = (await rows()).find((row) => row.path === path);
     const url = `/libraries/${library}/medias/${media?.id}/file`;
-    const served = await as(reader)
+    const served = await t
+      .as(reader)
       .get(url)
       .buffer(true)
       .parse((response, callback) => {
@@ -277,7 +281,7 @@ describe('library scans', () => {
     expect((served.body as Buffer).toString()).toBe('9-9');
     unlinkSync(path);
     symlinkSync(join(workDir, 'outside', 'secret.mkv'), path);
-    const response = await as(reader).get(url).expect(404);
+    const response = await t.as(reader).get(url).expect(404);
     expect(JSON.stringify(response.body)).not.toContain('secret');
   });
 });

@@ -48,14 +48,13 @@ describe('medias', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => t.as(who);
   const medias = (lib = library) => `/libraries/${lib}/medias`;
 
   const rowOf = (id: string) =>
     database.db.selectFrom('medias').selectAll().where('id', '=', id).executeTakeFirst();
 
   const create = async (body: Record<string, unknown>, lib = library): Promise<MediaBody> =>
-    (await as(t.admin).post(medias(lib)).send(body).expect(201)).body as MediaBody;
+    (await t.as(t.admin).post(medias(lib)).send(body).expect(201)).body as MediaBody;
 
   /** A media in the library the outsider can read: the event that must come alone. */
   const sentinel = async (stream: RecordingEventSource) => {
@@ -92,7 +91,8 @@ describe('medias', () => {
     it('stores a metadata-only media and tells the readers', async () => {
       let created: MediaBody | undefined;
       const event = await observe(async () => {
-        const response = await as(writer)
+        const response = await t
+          .as(writer)
           .post(medias())
           .send({ name: 'Alien.mkv', description: 'In space', durationMs: 6_960_000 })
           .expect(201);
@@ -121,9 +121,9 @@ describe('medias', () => {
     });
 
     it('needs the write role', async () => {
-      const response = await as(reader).post(medias()).send({ name: 'x' }).expect(403);
+      const response = await t.as(reader).post(medias()).send({ name: 'x' }).expect(403);
       expect(response.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
-      await as(outsider).post(medias()).send({ name: 'x' }).expect(404);
+      await t.as(outsider).post(medias()).send({ name: 'x' }).expect(404);
     });
 
     it.each([
@@ -134,13 +134,13 @@ describe('medias', () => {
       [{ name: 'x', path: '/etc/passwd' }, 'path'],
       [{ name: null }, 'name'],
     ])('refuses %p', async (body, field) => {
-      const response = await as(writer).post(medias()).send(body).expect(400);
+      const response = await t.as(writer).post(medias()).send(body).expect(400);
       expect(JSON.stringify(response.body)).toContain(field);
     });
 
     it('answers 404 for an unknown library and 400 for a malformed id', async () => {
-      await as(t.admin).post(medias(randomUUID())).send({ name: 'x' }).expect(404);
-      await as(t.admin).post('/libraries/not-a-uuid/medias').send({ name: 'x' }).expect(400);
+      await t.as(t.admin).post(medias(randomUUID())).send({ name: 'x' }).expect(404);
+      await t.as(t.admin).post('/libraries/not-a-uuid/medias').send({ name: 'x' }).expect(400);
     });
   });
 
@@ -150,7 +150,8 @@ describe('medias', () => {
     const names = Array.from({ length: 7 }, (_, i) => `item ${i}`);
     const list = async (query: string) =>
       (
-        await as(reader)
+        await t
+          .as(reader)
           .get(`${medias(listLibrary)}${query}`)
           .expect(200)
       ).body as {
@@ -194,7 +195,7 @@ describe('medias', () => {
       const queries = ['?limit=0', '?limit=1001', '?offset=-1', '?limit=abc', '?cursor=zzz'];
       const statuses = await Promise.all(
         [...queries, '?offset=1&cursor=abc'].map(
-          async (query) => (await as(reader).get(`${medias(listLibrary)}${query}`)).status,
+          async (query) => (await t.as(reader).get(`${medias(listLibrary)}${query}`)).status,
         ),
       );
       expect(statuses).toEqual(Array(6).fill(400));
@@ -202,14 +203,15 @@ describe('medias', () => {
 
     it('gets one media, and hides other libraries', async () => {
       const media = await create({ name: 'one' });
-      const response = await as(reader).get(`${medias()}/${media.id}`).expect(200);
+      const response = await t.as(reader).get(`${medias()}/${media.id}`).expect(200);
       expect(response.body).toEqual(media);
-      await as(outsider).get(`${medias()}/${media.id}`).expect(404);
-      await as(outsider).get(medias()).expect(404);
-      await as(t.admin)
+      await t.as(outsider).get(`${medias()}/${media.id}`).expect(404);
+      await t.as(outsider).get(medias()).expect(404);
+      await t
+        .as(t.admin)
         .get(`${medias(otherLibrary)}/${media.id}`)
         .expect(404);
-      await as(reader).get(`${medias()}/${randomUUID()}`).expect(404);
+      await t.as(reader).get(`${medias()}/${randomUUID()}`).expect(404);
     });
   });
 
@@ -218,7 +220,8 @@ describe('medias', () => {
       const media = await create({ name: 'before', description: 'old' });
       let updated: MediaBody | undefined;
       const event = await observe(async () => {
-        const response = await as(writer)
+        const response = await t
+          .as(writer)
           .patch(`${medias()}/${media.id}`)
           .send({ name: 'after', description: null })
           .expect(200);
@@ -231,11 +234,11 @@ describe('medias', () => {
 
     it('refuses empty, null and foreign changes', async () => {
       const media = await create({ name: 'stay' });
-      await as(writer).patch(`${medias()}/${media.id}`).send({}).expect(400);
-      await as(writer).patch(`${medias()}/${media.id}`).send({ name: null }).expect(400);
-      await as(writer).patch(`${medias()}/${media.id}`).send({ origin: 'upload' }).expect(400);
-      await as(reader).patch(`${medias()}/${media.id}`).send({ name: 'x' }).expect(403);
-      await as(writer).patch(`${medias()}/${randomUUID()}`).send({ name: 'x' }).expect(404);
+      await t.as(writer).patch(`${medias()}/${media.id}`).send({}).expect(400);
+      await t.as(writer).patch(`${medias()}/${media.id}`).send({ name: null }).expect(400);
+      await t.as(writer).patch(`${medias()}/${media.id}`).send({ origin: 'upload' }).expect(400);
+      await t.as(reader).patch(`${medias()}/${media.id}`).send({ name: 'x' }).expect(403);
+      await t.as(writer).patch(`${medias()}/${randomUUID()}`).send({ name: 'x' }).expect(404);
       expect(await rowOf(media.id)).toMatchObject({ name: 'stay' });
     });
 
@@ -246,7 +249,8 @@ describe('medias', () => {
         await create({ name: 'c' }),
       ];
       const event = await observe(() =>
-        as(writer)
+        t
+          .as(writer)
           .patch(medias())
           .send({ ids: [a.id, b.id, c.id], changes: { description: 'batch' } })
           .expect(200),
@@ -265,7 +269,8 @@ describe('medias', () => {
     it('applies a list of different changes in one message', async () => {
       const [a, b] = [await create({ name: 'a' }), await create({ name: 'b' })];
       const event = await observe(async () => {
-        const response = await as(writer)
+        const response = await t
+          .as(writer)
           .patch(medias())
           .send({
             items: [
@@ -284,27 +289,32 @@ describe('medias', () => {
     it('changes none when one id is unknown or the body is ambiguous', async () => {
       const a = await create({ name: 'untouched' });
       const missing = randomUUID();
-      const response = await as(writer)
+      const response = await t
+        .as(writer)
         .patch(medias())
         .send({ ids: [a.id, missing], changes: { name: 'changed' } })
         .expect(404);
       expect(JSON.stringify(response.body)).toContain(missing);
       expect(await rowOf(a.id)).toMatchObject({ name: 'untouched' });
       const foreign = await create({ name: 'foreign' }, otherLibrary);
-      await as(t.admin)
+      await t
+        .as(t.admin)
         .patch(medias())
         .send({ ids: [a.id, foreign.id], changes: { name: 'changed' } })
         .expect(404);
       expect(await rowOf(foreign.id)).toMatchObject({ name: 'foreign' });
-      await as(writer)
+      await t
+        .as(writer)
         .patch(medias())
         .send({ ids: [a.id] })
         .expect(400);
-      await as(writer)
+      await t
+        .as(writer)
         .patch(medias())
         .send({ ids: [a.id, a.id], changes: { name: 'x' } })
         .expect(400);
-      await as(writer)
+      await t
+        .as(writer)
         .patch(medias())
         .send({
           ids: [a.id],
@@ -312,7 +322,8 @@ describe('medias', () => {
           items: [{ id: a.id, changes: { name: 'y' } }],
         })
         .expect(400);
-      await as(writer)
+      await t
+        .as(writer)
         .patch(medias())
         .send({
           items: [
@@ -321,7 +332,8 @@ describe('medias', () => {
           ],
         })
         .expect(400);
-      await as(writer)
+      await t
+        .as(writer)
         .patch(medias())
         .send({ ids: ['nope'], changes: { name: 'x' } })
         .expect(400);
@@ -332,26 +344,29 @@ describe('medias', () => {
   describe('delete', () => {
     it('deletes one media and tells the readers', async () => {
       const media = await create({ name: 'doomed' });
-      const event = await observe(() => as(writer).delete(`${medias()}/${media.id}`).expect(204));
+      const event = await observe(() => t.as(writer).delete(`${medias()}/${media.id}`).expect(204));
       expect(event).toEqual({ library, medias: [{ action: 'Deleted', media }] });
       expect(await rowOf(media.id)).toBeUndefined();
-      await as(writer).delete(`${medias()}/${media.id}`).expect(404);
+      await t.as(writer).delete(`${medias()}/${media.id}`).expect(404);
     });
 
     it('deletes many at once in one message, or none', async () => {
       const [a, b] = [await create({ name: 'a' }), await create({ name: 'b' })];
-      await as(writer)
+      await t
+        .as(writer)
         .delete(medias())
         .send({ ids: [a.id, randomUUID()] })
         .expect(404);
       expect(await rowOf(a.id)).toBeDefined();
-      await as(reader)
+      await t
+        .as(reader)
         .delete(medias())
         .send({ ids: [a.id] })
         .expect(403);
-      await as(writer).delete(medias()).send({ ids: [] }).expect(400);
+      await t.as(writer).delete(medias()).send({ ids: [] }).expect(400);
       const event = await observe(() =>
-        as(writer)
+        t
+          .as(writer)
           .delete(medias())
           .send({ ids: [a.id, b.id] })
           .expect(204),
@@ -365,7 +380,8 @@ describe('medias', () => {
     });
 
     it('removes the file of an uploaded media', async () => {
-      const upload = await as(writer)
+      const upload = await t
+        .as(writer)
         .post(`/libraries/${library}/upload`)
         .attach('file', Buffer.from('hello'), 'hello.txt')
         .expect(201);
@@ -373,7 +389,7 @@ describe('medias', () => {
       const row = await rowOf(media.id);
       expect(row?.path).toBeTruthy();
       expect(existsSync(row?.path as string)).toBe(true);
-      await as(writer).delete(`${medias()}/${media.id}`).expect(204);
+      await t.as(writer).delete(`${medias()}/${media.id}`).expect(204);
       expect(existsSync(row?.path as string)).toBe(false);
     });
   });
@@ -384,7 +400,8 @@ describe('medias', () => {
     let url: string;
 
     beforeAll(async () => {
-      const upload = await as(writer)
+      const upload = await t
+        .as(writer)
         .post(`/libraries/${library}/upload`)
         .attach('file', content, 'clip.mp4')
         .expect(201);
@@ -393,7 +410,8 @@ describe('medias', () => {
     });
 
     const get = (range?: string) => {
-      const request = as(reader)
+      const request = t
+        .as(reader)
         .get(url)
         .buffer(true)
         .parse((response, callback) => {
@@ -426,7 +444,7 @@ describe('medias', () => {
     });
 
     it('answers 416 for a range outside the file', async () => {
-      const response = await as(reader).get(url).set('Range', 'bytes=1000-').expect(416);
+      const response = await t.as(reader).get(url).set('Range', 'bytes=1000-').expect(416);
       expect(response.headers['content-range']).toBe('bytes */1000');
       expect(response.body).toMatchObject({ statusCode: 416 });
     });
@@ -440,18 +458,22 @@ describe('medias', () => {
     });
 
     it('answers HEAD without a body', async () => {
-      const response = await as(reader).head(url).expect(200);
+      const response = await t.as(reader).head(url).expect(200);
       expect(response.headers['content-length']).toBe('1000');
     });
 
     it('needs the read role and a file', async () => {
-      await as(outsider).get(url).expect(404);
+      await t.as(outsider).get(url).expect(404);
       const bare = await create({ name: 'no file' });
-      await as(reader).get(`${medias()}/${bare.id}/file`).expect(404);
+      await t.as(reader).get(`${medias()}/${bare.id}/file`).expect(404);
     });
 
     it('sends active content as an attachment', async () => {
-      await as(writer).patch(`${medias()}/${media.id}`).send({ mimetype: 'text/html' }).expect(200);
+      await t
+        .as(writer)
+        .patch(`${medias()}/${media.id}`)
+        .send({ mimetype: 'text/html' })
+        .expect(200);
       const response = await get().expect(200);
       expect(response.headers['content-disposition']).toMatch(/^attachment;/);
       expect(response.headers['content-security-policy']).toContain('sandbox');

@@ -32,7 +32,6 @@ describe('playback progress and ratings', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => t.as(who);
   const pathOf = (value: 'progress' | 'rating', mediaId = media, libraryId = library) =>
     `/libraries/${libraryId}/medias/${mediaId}/${value}`;
   const storedFor = (userId: string) =>
@@ -45,7 +44,7 @@ describe('playback progress and ratings', () => {
 
   /** The user sets their own value: that event, and only it, must reach them. */
   const ownEventOnly = async (stream: Awaited<ReturnType<typeof openStream>>, user: TestUser) => {
-    await as(user).put(pathOf('progress')).send({ progress: 1 }).expect(200);
+    await t.as(user).put(pathOf('progress')).send({ progress: 1 }).expect(200);
     await expectOnlySentinel(
       stream,
       (event) =>
@@ -61,7 +60,7 @@ describe('playback progress and ratings', () => {
     const adminStream = await openStream(t, t.admin, OWNER_EVENTS);
     const before = Date.now();
 
-    const first = await as(viewer).put(pathOf('progress')).send({ progress: 60_000 }).expect(200);
+    const first = await t.as(viewer).put(pathOf('progress')).send({ progress: 60_000 }).expect(200);
     expect(first.body).toEqual({
       userRef: viewer.id,
       mediaRef: media,
@@ -69,8 +68,12 @@ describe('playback progress and ratings', () => {
       modified: expect.any(Number),
     });
     expect((first.body as { modified: number }).modified).toBeGreaterThanOrEqual(before);
-    const second = await as(viewer).put(pathOf('progress')).send({ progress: 754_000 }).expect(200);
-    const rated = await as(viewer).put(pathOf('rating')).send({ rating: 4.5 }).expect(200);
+    const second = await t
+      .as(viewer)
+      .put(pathOf('progress'))
+      .send({ progress: 754_000 })
+      .expect(200);
+    const rated = await t.as(viewer).put(pathOf('rating')).send({ rating: 4.5 }).expect(200);
     expect(rated.body).toEqual({
       userRef: viewer.id,
       mediaRef: media,
@@ -99,8 +102,8 @@ describe('playback progress and ratings', () => {
     expect(events[1].data).toEqual({ MediaProgress: { library, progress: second.body } });
     expect(events[2].data).toEqual({ MediaRating: { library, rating: rated.body } });
 
-    expect((await as(viewer).get(pathOf('progress')).expect(200)).body).toEqual(second.body);
-    expect((await as(viewer).get(pathOf('rating')).expect(200)).body).toEqual(rated.body);
+    expect((await t.as(viewer).get(pathOf('progress')).expect(200)).body).toEqual(second.body);
+    expect((await t.as(viewer).get(pathOf('rating')).expect(200)).body).toEqual(rated.body);
 
     // Neither another reader of the library nor a server admin hears of it.
     await ownEventOnly(otherStream, other);
@@ -112,29 +115,29 @@ describe('playback progress and ratings', () => {
   it('answers 404 for a value the caller has not set, even when another user has', async () => {
     const fresh = await t.createUser();
     await t.grant(library, fresh.id, 'read');
-    await as(viewer).put(pathOf('rating')).send({ rating: 2 }).expect(200);
-    const missing = await as(fresh).get(pathOf('rating'));
+    await t.as(viewer).put(pathOf('rating')).send({ rating: 2 }).expect(200);
+    const missing = await t.as(fresh).get(pathOf('rating'));
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    await as(fresh).get(pathOf('progress')).expect(404);
+    await t.as(fresh).get(pathOf('progress')).expect(404);
     // A rating alone leaves the position unset.
-    await as(fresh).put(pathOf('rating')).send({ rating: 0 }).expect(200);
-    await as(fresh).get(pathOf('progress')).expect(404);
-    expect((await as(fresh).get(pathOf('rating')).expect(200)).body).toMatchObject({ rating: 0 });
+    await t.as(fresh).put(pathOf('rating')).send({ rating: 0 }).expect(200);
+    await t.as(fresh).get(pathOf('progress')).expect(404);
+    expect((await t.as(fresh).get(pathOf('rating')).expect(200)).body).toMatchObject({ rating: 0 });
   });
 
   it('refuses bad values with 400 and keeps what was stored', async () => {
-    await as(other).put(pathOf('progress')).send({ progress: 5000 }).expect(200);
-    await as(other).put(pathOf('rating')).send({ rating: 3 }).expect(200);
+    await t.as(other).put(pathOf('progress')).send({ progress: 5000 }).expect(200);
+    await t.as(other).put(pathOf('rating')).send({ rating: 3 }).expect(200);
     const stored = await storedFor(other.id);
 
     const responses = await Promise.all([
       ...[{}, { progress: -1 }, { progress: 1.5 }, { progress: '10' }, { progress: null }].map(
-        (body) => as(other).put(pathOf('progress')).send(body),
+        (body) => t.as(other).put(pathOf('progress')).send(body),
       ),
-      as(other).put(pathOf('progress')).send({ progress: 10, extra: 1 }),
+      t.as(other).put(pathOf('progress')).send({ progress: 10, extra: 1 }),
       ...[{}, { rating: 5.5 }, { rating: 0.3 }, { rating: -0.5 }, { rating: '4' }].map((body) =>
-        as(other).put(pathOf('rating')).send(body),
+        t.as(other).put(pathOf('rating')).send(body),
       ),
     ]);
     for (const response of responses) {
@@ -146,16 +149,17 @@ describe('playback progress and ratings', () => {
 
   it('hides medias and libraries the caller cannot read, and unknown ones, behind 404', async () => {
     const responses = await Promise.all([
-      as(outsider).put(pathOf('progress')).send({ progress: 1 }),
-      as(outsider).get(pathOf('rating')),
-      as(viewer).put(pathOf('progress', randomUUID())).send({ progress: 1 }),
-      as(viewer).put(pathOf('rating', foreignMedia)).send({ rating: 1 }),
-      as(viewer)
+      t.as(outsider).put(pathOf('progress')).send({ progress: 1 }),
+      t.as(outsider).get(pathOf('rating')),
+      t.as(viewer).put(pathOf('progress', randomUUID())).send({ progress: 1 }),
+      t.as(viewer).put(pathOf('rating', foreignMedia)).send({ rating: 1 }),
+      t
+        .as(viewer)
         .put(pathOf('progress', media, randomUUID()))
         .send({ progress: 1 }),
     ]);
     for (const response of responses) expect(response.status).toBe(404);
-    await as(viewer).put(pathOf('progress', 'not-a-uuid')).send({ progress: 1 }).expect(400);
+    await t.as(viewer).put(pathOf('progress', 'not-a-uuid')).send({ progress: 1 }).expect(400);
     const rows = await database.db
       .selectFrom('media_user_data')
       .select('user_id')
@@ -167,7 +171,7 @@ describe('playback progress and ratings', () => {
   it('forgets a user’s values with the media', async () => {
     const gone = mediaRow(library);
     await database.db.insertInto('medias').values(gone).execute();
-    await as(viewer).put(pathOf('progress', gone.id)).send({ progress: 42 }).expect(200);
+    await t.as(viewer).put(pathOf('progress', gone.id)).send({ progress: 42 }).expect(200);
     await database.db.deleteFrom('medias').where('id', '=', gone.id).execute();
     const rows = await database.db
       .selectFrom('media_user_data')

@@ -14,11 +14,10 @@ describe('users', () => {
   });
   afterAll(() => t.close());
 
-  const as = (who: TestUser) => t.as(who);
-
   it('lets a server admin create a user, who can then log in', async () => {
     const before = Date.now();
-    const response = await as(t.admin)
+    const response = await t
+      .as(t.admin)
       .post('/users')
       .send({ username: 'carol', password: 'carol-password', role: 'user' })
       .expect(201);
@@ -35,7 +34,7 @@ describe('users', () => {
   });
 
   it('lists users to a server admin, never with a password or its hash', async () => {
-    const response = await as(t.admin).get('/users').expect(200);
+    const response = await t.as(t.admin).get('/users').expect(200);
     const users = response.body as Record<string, unknown>[];
     expect(users.map((listed) => listed.username)).toEqual(
       expect.arrayContaining(['admin', 'plain-user']),
@@ -48,18 +47,19 @@ describe('users', () => {
 
   it('refuses every users route to a user who is not a server admin, before validation', async () => {
     const responses = [
-      await as(user).get('/users'),
-      await as(user)
+      await t.as(user).get('/users'),
+      await t
+        .as(user)
         .post('/users')
         .send({ username: 'mallory', password: 'x'.repeat(8), role: 'admin' }),
-      await as(user).post('/users').send({ junk: true }),
-      await as(user).delete(`/users/${t.admin.id}`),
+      await t.as(user).post('/users').send({ junk: true }),
+      await t.as(user).delete(`/users/${t.admin.id}`),
     ];
     for (const response of responses) {
       expect(response.status).toBe(403);
       expect(response.body).toEqual(FORBIDDEN);
     }
-    const list = await as(t.admin).get('/users').expect(200);
+    const list = await t.as(t.admin).get('/users').expect(200);
     expect((list.body as { username: string }[]).map((listed) => listed.username)).not.toContain(
       'mallory',
     );
@@ -67,12 +67,14 @@ describe('users', () => {
 
   it('gives a second server admin the same rights', async () => {
     const second = await t.createUser('admin');
-    const created = await as(second)
+    const created = await t
+      .as(second)
       .post('/users')
       .send({ username: 'dave', password: 'dave-password', role: 'user' })
       .expect(201);
-    await as(second).get('/users').expect(200);
-    await as(second)
+    await t.as(second).get('/users').expect(200);
+    await t
+      .as(second)
       .delete(`/users/${(created.body as { id: string }).id}`)
       .expect(204);
   });
@@ -111,7 +113,7 @@ describe('users', () => {
     ],
     ['an unknown field', { ...valid, id: 'chosen' }, 'property id should not exist'],
   ])('refuses %s with a 400 that names the field', async (_label, body, message) => {
-    const response = await as(t.admin).post('/users').send(body).expect(400);
+    const response = await t.as(t.admin).post('/users').send(body).expect(400);
     expect(response.body).toEqual({
       statusCode: 400,
       error: 'Bad Request',
@@ -120,7 +122,8 @@ describe('users', () => {
   });
 
   it('refuses a taken username with a 409, also when two requests race', async () => {
-    const taken = await as(t.admin)
+    const taken = await t
+      .as(t.admin)
       .post('/users')
       .send({ username: 'plain-user', password: 'another-password', role: 'admin' })
       .expect(409);
@@ -131,7 +134,8 @@ describe('users', () => {
     });
     const racing = await Promise.all(
       [1, 2, 3].map((n) =>
-        as(t.admin)
+        t
+          .as(t.admin)
           .post('/users')
           .send({ username: 'racer', password: `racer-password-${n}`, role: 'user' }),
       ),
@@ -139,16 +143,16 @@ describe('users', () => {
     expect(racing.map((response) => response.status).sort((a, b) => a - b)).toEqual([
       201, 409, 409,
     ]);
-    const list = await as(t.admin).get('/users').expect(200);
+    const list = await t.as(t.admin).get('/users').expect(200);
     const racers = (list.body as { username: string }[]).filter((u) => u.username === 'racer');
     expect(racers).toHaveLength(1);
   });
 
   it('deletes a user, whose login then fails', async () => {
     const doomed = await t.createUser();
-    const response = await as(t.admin).delete(`/users/${doomed.id}`).expect(204);
+    const response = await t.as(t.admin).delete(`/users/${doomed.id}`).expect(204);
     expect(response.text).toBe('');
-    const list = await as(t.admin).get('/users').expect(200);
+    const list = await t.as(t.admin).get('/users').expect(200);
     expect((list.body as { id: string }[]).map((listed) => listed.id)).not.toContain(doomed.id);
     await t
       .http()
@@ -159,31 +163,31 @@ describe('users', () => {
 
   it('answers 404 for an unknown user id and 400 for one that is not a UUID', async () => {
     const unknown = '9b2f3a52-1b6c-4e8e-9d35-0c8c7f3c1a11';
-    const missing = await as(t.admin).delete(`/users/${unknown}`).expect(404);
+    const missing = await t.as(t.admin).delete(`/users/${unknown}`).expect(404);
     expect(missing.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
       message: `User ${unknown} not found`,
     });
-    const malformed = await as(t.admin).delete('/users/not-a-uuid').expect(400);
+    const malformed = await t.as(t.admin).delete('/users/not-a-uuid').expect(400);
     expect(malformed.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
   });
 
   it('does not let a server admin delete their own account', async () => {
-    const response = await as(t.admin).delete(`/users/${t.admin.id}`).expect(409);
+    const response = await t.as(t.admin).delete(`/users/${t.admin.id}`).expect(409);
     expect(response.body).toEqual({
       statusCode: 409,
       error: 'Conflict',
       message: 'You cannot delete your own account',
     });
-    await as(t.admin).get('/users').expect(200);
+    await t.as(t.admin).get('/users').expect(200);
   });
 
   it('drops the library grants of a deleted user', async () => {
     const member = await t.createUser();
     const libraryId = await t.createLibrary();
     await t.grant(libraryId, member.id, 'admin');
-    await as(t.admin).delete(`/users/${member.id}`).expect(204);
+    await t.as(t.admin).delete(`/users/${member.id}`).expect(204);
     const grants = await t.app
       .get(DatabaseService)
       .db.selectFrom('library_users')

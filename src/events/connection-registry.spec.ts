@@ -21,7 +21,6 @@ function connectionOf(access: AccessService, userId: string, filter: LibraryFilt
     name: `${userId}${filter ? `:${[...filter].join(',')}` : ''}`,
     principal,
     filter,
-    expiresAt: Number.MAX_SAFE_INTEGER,
     pendingBytes: 10,
     pendingEvents: 1,
   };

@@ -7,7 +7,6 @@ import type { EventVariant, PublishedEvent } from './published-event.js';
 export interface EventConnection {
   readonly principal: Principal;
   readonly filter: LibraryFilter;
-  readonly expiresAt: number;
   readonly pendingBytes: number;
   readonly pendingEvents: number;
 }

@@ -1,9 +1,10 @@
 import type { PublishedEvent } from './published-event.js';
 
-export type ReplayResult =
-  | { complete: true; events: PublishedEvent[] }
-  /** The history cannot tell what came after the id: it was dropped, or never issued here. */
-  | { complete: false; events: PublishedEvent[] };
+export interface ReplayResult {
+  /** False when the history cannot tell what came after the id: dropped, or never issued here. */
+  complete: boolean;
+  events: PublishedEvent[];
+}
 
 /**
  * The last `capacity` events in a ring. Ids are consecutive, so the events after an id are
