@@ -1,5 +1,7 @@
+import diagnostics from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
-import type { Server, Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import type { Subject } from 'rxjs';
 import { AccessService } from '../src/access/access.service.js';
 import { TokenService } from '../src/auth/token.service.js';
@@ -271,5 +273,135 @@ describe('GET /sse: cleanup', () => {
       timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     }
     expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+  });
+});
+
+/** A raw connection that sends `request` as is and records every byte of the answer. */
+async function rawExchange(t: TestApp, request: string) {
+  const { port } = new URL(t.baseUrl);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const exchange = { socket, received: '', ended: false, closed: false };
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (exchange.received += chunk));
+  socket.on('end', () => (exchange.ended = true));
+  socket.on('close', () => (exchange.closed = true));
+  socket.on('error', () => undefined);
+  socket.write(request);
+  return exchange;
+}
+
+const streamRequest = (token: string, version = '1.1', extra = '') =>
+  `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;
+
+async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // oxlint-disable-next-line no-await-in-loop -- one look at a time
+    await sleep(10);
+  }
+}
+
+describe('GET /sse: the connection, once the stream has it', () => {
+  let t: TestApp;
+  let publisher: EventsPublisher;
+  let library: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    publisher = t.app.get(EventsPublisher);
+    library = await t.createLibrary();
+  });
+  afterAll(() => t.close());
+
+  const tag = (id: string) =>
+    publisher.tags(library, [{ action: 'Added', tag: { id, library, name: id } }]);
+
+  it("is let go by Node's HTTP server, and outlives the server's keep-alive timeout", async () => {
+    const server = t.app.getHttpServer();
+    const keepAliveTimeout = server.keepAliveTimeout;
+    const finished: string[] = [];
+    const onFinish = (message: unknown) => {
+      const { request } = message as { request: IncomingMessage };
+      finished.push(request.url ?? '');
+    };
+    diagnostics.subscribe('http.server.response.finish', onFinish);
+    server.keepAliveTimeout = 50;
+    const client = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token);
+    try {
+      await until(() => finished.includes('/sse'), 'the response to finish in Node');
+      expect(client.ended).toBe(false);
+      // Node's keep-alive timer, were it still armed, fires after the timeout plus one second.
+      await sleep(1300);
+      tag('after-keep-alive');
+      await client.waitUntil((c) =>
+        c.frames.some((frame) => frame.data?.includes('after-keep-alive') === true),
+      );
+      expect(client.closed).toBe(false);
+    } finally {
+      client.close();
+      server.keepAliveTimeout = keepAliveTimeout;
+      diagnostics.unsubscribe('http.server.response.finish', onFinish);
+    }
+  });
+
+  it('ends a chunked stream with its last chunk, then closes the connection', async () => {
+    const user = await t.createUser('admin');
+    const exchange = await rawExchange(t, streamRequest(user.token));
+    await until(() => exchange.received.includes('retry:'), 'the stream to open');
+    await t
+      .http()
+      .delete(`/users/${user.id}`)
+      .set('Authorization', `Bearer ${t.admin.token}`)
+      .expect(204);
+    await until(() => exchange.ended, 'the connection to end');
+    expect(exchange.received).toMatch(/\r\nTransfer-Encoding: chunked\r\n/);
+    expect(exchange.received.endsWith('\r\n0\r\n\r\n')).toBe(true);
+  });
+
+  it.each([
+    ['an HTTP/1.0 client', '1.0', '', false],
+    ['an HTTP/1.1 client that asks to close', '1.1', 'Connection: close\r\n', true],
+  ])(
+    'serves %s, which Node does not keep alive, and ends its stream',
+    async (_name, version, extra, chunked) => {
+      const user = await t.createUser('admin');
+      const exchange = await rawExchange(t, streamRequest(user.token, version, extra));
+      await until(() => exchange.received.includes('retry:'), 'the stream to open');
+      tag(`over-http-${version}`);
+      await until(() => exchange.received.includes(`over-http-${version}`), 'the event');
+      await t
+        .http()
+        .delete(`/users/${user.id}`)
+        .set('Authorization', `Bearer ${t.admin.token}`)
+        .expect(204);
+      await until(() => exchange.ended, 'the connection to end');
+      const [head, body] = exchange.received.split('\r\n\r\n', 2);
+      expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+      expect(/\r\nTransfer-Encoding: chunked/.test(head)).toBe(chunked);
+      if (chunked) expect(exchange.received.endsWith('\r\n0\r\n\r\n')).toBe(true);
+      else expect(body.startsWith('retry: 3000\n\nevent: tags\n')).toBe(true);
+    },
+  );
+
+  it('closes a connection that pipelines a stream behind a stream, and keeps serving', async () => {
+    const request = streamRequest(t.admin.token);
+    const exchange = await rawExchange(t, request + request);
+    await until(() => exchange.closed, 'the connection to close');
+    expect(exchange.received.match(/HTTP\/1\.1 /g)).toEqual(['HTTP/1.1 ']);
+    await t.http().get('/health').expect(200);
+    expect((await statsWhen(t, (s) => s.connections === 0)).connections).toBe(0);
+  });
+
+  it('closes a connection that sends another request once its stream is open, unanswered', async () => {
+    const exchange = await rawExchange(t, streamRequest(t.admin.token));
+    await until(() => exchange.received.includes('retry:'), 'the stream to open');
+    exchange.socket.write(
+      `DELETE /libraries/${library} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.admin.token}\r\n\r\n`,
+    );
+    await until(() => exchange.closed, 'the connection to close');
+    expect(exchange.received.match(/HTTP\/1\.1 /g)).toEqual(['HTTP/1.1 ']);
+    await t.as(t.admin).get(`/libraries/${library}`).expect(200);
   });
 });

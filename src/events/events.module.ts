@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { AccessModule } from '../access/access.module.js';
 import { EventHub } from './event-hub.js';
 import { EventsController } from './events.controller.js';
@@ -7,6 +7,7 @@ import { SocketGateway } from './socket/socket.gateway.js';
 import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
 import { SseService } from './sse/sse.service.js';
+import { StreamSocketMiddleware } from './sse/stream-socket.middleware.js';
 
 /**
  * The real-time event system. Domain modules import it for EventsPublisher, its only export;
@@ -18,4 +19,10 @@ import { SseService } from './sse/sse.service.js';
   providers: [EventHub, EventsPublisher, SseService, SocketService, SocketGateway],
   exports: [EventsPublisher],
 })
-export class EventsModule {}
+export class EventsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(StreamSocketMiddleware)
+      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}

@@ -1,17 +1,13 @@
 import * as fc from 'fast-check';
-import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Principal } from '../../access/principal.js';
 import { SseConnection, type QueueLimits } from './sse-connection.js';
 import { type WireForms, wireForms } from '../http-chunk.js';
 import { laggedNotice, PING } from './sse-frames.js';
 
-/**
- * Stands in for a ServerResponse whose headers went out unchunked, and for its socket (the
- * connection writes there): records writes, reports backpressure.
- */
-class FakeResponse {
+/** Stands in for the socket of a stream: records writes, reports backpressure. */
+class FakeSocket {
   readonly writes: Buffer[] = [];
-  readonly chunkedEncoding = false;
   accepts = true;
   destroyed = false;
   writableEnded = false;
@@ -44,10 +40,6 @@ class FakeResponse {
     this.corked--;
   }
 
-  get socket(): this {
-    return this;
-  }
-
   get text(): string {
     return Buffer.concat(this.writes).toString();
   }
@@ -56,21 +48,22 @@ class FakeResponse {
 const frame = (id: number, size = 0): WireForms =>
   wireForms(`event: tags\nid: ${id}\ndata: ${'x'.repeat(size)}\n\n`);
 
-/** The bytes of these frames, one after the other, as an unchunked response carries them. */
+/** The bytes of these frames, one after the other, as an unchunked body carries them. */
 const bytesOf = (...frames: WireForms[]) =>
   Buffer.concat(frames.map((forms) => forms.frame)).toString();
 
-function connectionWith(limits: QueueLimits, now = 0) {
-  const response = new FakeResponse();
+function connectionWith(limits: QueueLimits, now = 0, chunked = false) {
+  const socket = new FakeSocket();
   const connection = new SseConnection(
-    response as unknown as ServerResponse,
+    socket as unknown as Socket,
+    chunked,
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,
     limits,
     now,
   );
-  return { response, connection };
+  return { socket, connection };
 }
 
 /** Problems in a delivered stream: frames 1..count in order, each gap announced exactly once. */
@@ -98,7 +91,7 @@ const roomy = { maxEvents: 100, maxBytes: 1 << 20 };
 
 describe('SseConnection', () => {
   it('asks for one flush, then writes everything queued in one corked batch, in order', () => {
-    const { response, connection } = connectionWith(roomy);
+    const { socket, connection } = connectionWith(roomy);
     expect(connection.enqueue(frame(1))).toBe(true);
     connection.scheduled = true;
     expect(connection.enqueue(frame(2))).toBe(false);
@@ -108,76 +101,76 @@ describe('SseConnection', () => {
 
     connection.flush(50);
     expect(connection.scheduled).toBe(false);
-    expect(response.writesWhileCorked).toBe(3);
-    expect(response.corked).toBe(0);
-    expect(response.text).toBe(bytesOf(frame(1), frame(2), frame(3)));
+    expect(socket.writesWhileCorked).toBe(3);
+    expect(socket.corked).toBe(0);
+    expect(socket.text).toBe(bytesOf(frame(1), frame(2), frame(3)));
     expect(connection.pendingEvents).toBe(0);
     expect(connection.pendingBytes).toBe(0);
     expect(connection.lastWriteAt).toBe(50);
   });
 
   it('writes a lone frame as it is, without copying it', () => {
-    const { response, connection } = connectionWith(roomy);
+    const { socket, connection } = connectionWith(roomy);
     const only = frame(1);
     connection.enqueue(only);
     connection.flush(1);
-    expect(response.writes[0]).toBe(only.frame);
+    expect(socket.writes[0]).toBe(only.frame);
   });
 
-  it('writes nothing when nothing waits or the response is gone', () => {
-    const { response, connection } = connectionWith(roomy);
+  it('writes nothing when nothing waits or the socket is gone', () => {
+    const { socket, connection } = connectionWith(roomy);
     connection.flush(1);
     connection.enqueue(frame(1));
-    response.destroyed = true;
+    socket.destroyed = true;
     connection.flush(2);
-    expect(response.writes).toHaveLength(0);
+    expect(socket.writes).toHaveLength(0);
   });
 
-  it('writes neither frames nor pings once the response was ended, even before it closed', () => {
-    const { response, connection } = connectionWith(roomy);
-    response.writableEnded = true;
+  it('writes neither frames nor pings once the stream was ended, even before it closed', () => {
+    const { socket, connection } = connectionWith(roomy);
+    socket.writableEnded = true;
     connection.enqueue(frame(1));
     connection.flush(1);
     connection.ping(2);
-    expect(response.writes).toHaveLength(0);
+    expect(socket.writes).toHaveLength(0);
   });
 
   it('writes a replay at once, outside the queue bound, frame by frame in one corked batch', () => {
-    const { response, connection } = connectionWith({ maxEvents: 2, maxBytes: 1024 });
+    const { socket, connection } = connectionWith({ maxEvents: 2, maxBytes: 1024 });
     const replay = Array.from({ length: 50 }, (_, index) => frame(index + 1, 30));
-    response.accepts = false;
+    socket.accepts = false;
     connection.writeAll(replay, 7);
-    expect(response.writes).toEqual(replay.map((forms) => forms.frame));
-    expect(response.writes[0]).toBe(replay[0].frame);
-    expect(response.writesWhileCorked).toBe(50);
-    expect(response.corked).toBe(0);
+    expect(socket.writes).toEqual(replay.map((forms) => forms.frame));
+    expect(socket.writes[0]).toBe(replay[0].frame);
+    expect(socket.writesWhileCorked).toBe(50);
+    expect(socket.corked).toBe(0);
     expect(connection.lastWriteAt).toBe(7);
     // The socket asked to wait: live frames queue up until it drains.
     expect(connection.enqueue(frame(51))).toBe(false);
     connection.flush(8);
-    expect(response.writes).toHaveLength(50);
+    expect(socket.writes).toHaveLength(50);
     expect(connection.drained()).toBe(true);
   });
 
-  it('writes no replay to an ended response, and nothing for an empty one', () => {
-    const { response, connection } = connectionWith(roomy);
+  it('writes no replay to an ended stream, and nothing for an empty one', () => {
+    const { socket, connection } = connectionWith(roomy);
     connection.writeAll([], 1);
-    response.writableEnded = true;
+    socket.writableEnded = true;
     connection.writeAll([frame(1)], 2);
-    expect(response.writes).toHaveLength(0);
+    expect(socket.writes).toHaveLength(0);
   });
 
   it('keeps at most maxEvents, dropping the oldest, and announces the count before the rest', () => {
-    const { response, connection } = connectionWith({ maxEvents: 3, maxBytes: 1 << 20 });
+    const { socket, connection } = connectionWith({ maxEvents: 3, maxBytes: 1 << 20 });
     for (let id = 1; id <= 7; id++) connection.enqueue(frame(id));
     expect(connection.pendingEvents).toBe(3);
     expect(connection.pendingBytes).toBe(frame(5).frame.length * 3);
     connection.flush(1);
-    expect(response.text).toBe(bytesOf(laggedNotice(4), frame(5), frame(6), frame(7)));
+    expect(socket.text).toBe(bytesOf(laggedNotice(4), frame(5), frame(6), frame(7)));
   });
 
   it('keeps at most maxBytes, but always the newest frame even when it alone is larger', () => {
-    const { response, connection } = connectionWith({ maxEvents: 100, maxBytes: 100 });
+    const { socket, connection } = connectionWith({ maxEvents: 100, maxBytes: 100 });
     for (let id = 1; id <= 5; id++) connection.enqueue(frame(id, 20));
     expect(connection.pendingBytes).toBeLessThanOrEqual(100);
     const kept = connection.pendingEvents;
@@ -185,35 +178,35 @@ describe('SseConnection', () => {
     connection.enqueue(frame(6, 500));
     expect(connection.pendingEvents).toBe(1);
     connection.flush(1);
-    expect(response.text).toBe(bytesOf(laggedNotice(5), frame(6, 500)));
+    expect(socket.text).toBe(bytesOf(laggedNotice(5), frame(6, 500)));
   });
 
   it('stops writing while the socket is backed up, and resumes on drain with the lag count', () => {
-    const { response, connection } = connectionWith({ maxEvents: 2, maxBytes: 1 << 20 });
-    response.accepts = false;
+    const { socket, connection } = connectionWith({ maxEvents: 2, maxBytes: 1 << 20 });
+    socket.accepts = false;
     connection.enqueue(frame(1));
     connection.flush(1);
-    expect(response.writes).toHaveLength(1);
+    expect(socket.writes).toHaveLength(1);
 
-    response.accepts = true;
+    socket.accepts = true;
     for (let id = 2; id <= 6; id++) expect(connection.enqueue(frame(id))).toBe(false);
     connection.flush(2);
     connection.ping(3);
-    expect(response.writes).toHaveLength(1);
+    expect(socket.writes).toHaveLength(1);
     expect(connection.pendingEvents).toBe(2);
 
     expect(connection.drained()).toBe(true);
     connection.flush(4);
-    expect(response.text).toBe(bytesOf(frame(1), laggedNotice(3), frame(5), frame(6)));
+    expect(socket.text).toBe(bytesOf(frame(1), laggedNotice(3), frame(5), frame(6)));
     expect(connection.drained()).toBe(false);
     connection.enqueue(frame(7));
     connection.flush(5);
-    expect(response.writes.at(-1)?.toString()).toBe(bytesOf(frame(7)));
+    expect(socket.writes.at(-1)?.toString()).toBe(bytesOf(frame(7)));
   });
 
   it('does not ask for a flush on drain while one is already scheduled', () => {
-    const { response, connection } = connectionWith(roomy);
-    response.accepts = false;
+    const { socket, connection } = connectionWith(roomy);
+    socket.accepts = false;
     connection.enqueue(frame(1));
     connection.flush(1);
     connection.enqueue(frame(2));
@@ -224,30 +217,45 @@ describe('SseConnection', () => {
   it('ends a reading client gracefully, and cuts off one whose socket is backed up', () => {
     const reading = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
     reading.connection.close();
-    expect(reading.response).toMatchObject({ ended: true, destroyed: false });
+    expect(reading.socket).toMatchObject({ ended: true, destroyed: false });
 
     const stalled = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
-    stalled.response.accepts = false;
+    stalled.socket.accepts = false;
     stalled.connection.enqueue(frame(1));
     stalled.connection.flush(0);
     stalled.connection.close();
-    expect(stalled.response).toMatchObject({ ended: false, destroyed: true });
+    expect(stalled.socket).toMatchObject({ ended: false, destroyed: true });
+  });
+
+  it('ends a chunked body with its last chunk, once, and an unchunked one by closing alone', () => {
+    const chunked = connectionWith(roomy, 0, true);
+    chunked.connection.enqueue(frame(1));
+    chunked.connection.flush(0);
+    chunked.connection.close();
+    chunked.connection.close();
+    expect(chunked.socket.text).toBe(frame(1).chunk.toString() + '0\r\n\r\n');
+    expect(chunked.socket.ended).toBe(true);
+
+    const unchunked = connectionWith(roomy);
+    unchunked.connection.close();
+    expect(unchunked.socket.writes).toHaveLength(0);
+    expect(unchunked.socket.ended).toBe(true);
   });
 
   it('pings only when idle: nothing queued and nothing waiting on the socket', () => {
-    const { response, connection } = connectionWith(roomy, 0);
+    const { socket, connection } = connectionWith(roomy, 0);
     connection.ping(10);
-    expect(response.writes).toEqual([PING.frame]);
+    expect(socket.writes).toEqual([PING.frame]);
     expect(connection.lastWriteAt).toBe(10);
 
     connection.enqueue(frame(1));
     connection.ping(20);
-    expect(response.writes).toHaveLength(1);
+    expect(socket.writes).toHaveLength(1);
   });
 
   it('holds a bounded amount for a client that never reads, however many events pass', () => {
-    const { response, connection } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
-    response.accepts = false;
+    const { socket, connection } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
+    socket.accepts = false;
     connection.enqueue(frame(0));
     connection.flush(0);
     for (let id = 1; id <= 50_000; id++) connection.enqueue(frame(id));
@@ -256,7 +264,7 @@ describe('SseConnection', () => {
     expect((Reflect.get(connection, 'queue') as unknown[]).length).toBeLessThan(100);
     expect(connection.drained()).toBe(true);
     connection.flush(1);
-    expect(response.text).toBe(
+    expect(socket.text).toBe(
       bytesOf(
         frame(0),
         laggedNotice(49_996),
@@ -279,7 +287,7 @@ describe('SseConnection', () => {
         fc.integer({ min: 1, max: 300 }),
         fc.array(step, { maxLength: 80 }),
         (maxEvents, maxBytes, steps: Step[]) => {
-          const { response, connection } = connectionWith({ maxEvents, maxBytes });
+          const { socket, connection } = connectionWith({ maxEvents, maxBytes });
           const problems: string[] = [];
           let enqueued = 0;
           let waiting = false;
@@ -293,11 +301,11 @@ describe('SseConnection', () => {
               if (pendingEvents > 1 && pendingBytes > maxBytes) problems.push('over maxBytes');
               if (slots > 2 * maxEvents + 1) problems.push(`${slots} slots held`);
             } else if (s.kind === 'flush') {
-              response.accepts = s.accepts;
-              const before = response.writes.length;
+              socket.accepts = s.accepts;
+              const before = socket.writes.length;
               const shouldWrite = connection.pendingEvents > 0 && !waiting;
               connection.flush(0);
-              const wrote = response.writes.length > before;
+              const wrote = socket.writes.length > before;
               if (wrote !== shouldWrite) problems.push(`wrote ${wrote} but should ${shouldWrite}`);
               if (wrote) waiting = !s.accepts;
             } else {
@@ -305,10 +313,10 @@ describe('SseConnection', () => {
               waiting = false;
             }
           }
-          response.accepts = true;
+          socket.accepts = true;
           connection.drained();
           connection.flush(0);
-          problems.push(...deliveryProblems(response.text, enqueued));
+          problems.push(...deliveryProblems(socket.text, enqueued));
           expect(problems).toEqual([]);
         },
       ),

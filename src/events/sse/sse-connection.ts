@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Principal } from '../../access/principal.js';
 import type { LibraryFilter } from '../audience.js';
@@ -11,17 +10,14 @@ export interface QueueLimits {
 }
 
 /**
- * One open `GET /sse` stream. Once its headers are out, the response is a plain byte stream:
- * frames go straight to its socket, each one a prebuilt buffer (as an HTTP/1.1 chunk when the
- * response is chunked), which spares every delivery Node's per-write response handling. Frames
+ * One open `GET /sse` stream. Once its headers are out, the response body is a plain byte
+ * stream on the socket: each frame goes there as a prebuilt buffer (as an HTTP/1.1 chunk when
+ * the response is chunked), which spares every delivery Node's per-write response handling. Frames
  * wait in a bounded queue and leave together, once per event-loop turn; while the socket is
  * backed up nothing more is written, and once the queue is over its bound the oldest frames are
  * dropped and counted, to be announced by a `lagged` frame.
  */
 export class SseConnection {
-  private readonly socket: Socket;
-  /** Whether frames must go out as HTTP/1.1 chunks (decided by Node when the headers went). */
-  private readonly chunked: boolean;
   private queue: Buffer[] = [];
   private queueStart = 0;
   private queuedBytes = 0;
@@ -31,16 +27,19 @@ export class SseConnection {
   scheduled = false;
   lastWriteAt: number;
 
+  /**
+   * @param chunked whether frames must go out as HTTP/1.1 chunks, as Node decided when it sent
+   * the headers
+   */
   constructor(
-    readonly response: ServerResponse,
+    private readonly socket: Socket,
+    private readonly chunked: boolean,
     readonly principal: Principal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
     private readonly limits: QueueLimits,
     now: number,
   ) {
-    this.socket = response.socket as Socket;
-    this.chunked = response.chunkedEncoding;
     this.lastWriteAt = now;
   }
 
@@ -114,13 +113,18 @@ export class SseConnection {
    * its socket and queue: it is cut off instead.
    */
   close(): void {
-    if (this.waitingForDrain) this.socket.destroy();
-    else this.response.end();
+    if (this.ended) return;
+    if (this.waitingForDrain) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.chunked) this.socket.write(LAST_CHUNK);
+    this.socket.end();
   }
 
   /** Ended (token expired, user deleted) or gone: nothing may be written any more. */
   private get ended(): boolean {
-    return this.response.writableEnded || this.socket.destroyed;
+    return this.socket.writableEnded || this.socket.destroyed;
   }
 
   private wire(forms: WireForms): Buffer {
@@ -147,3 +151,5 @@ export class SseConnection {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The chunk that ends a chunked body (with no trailers). */
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
