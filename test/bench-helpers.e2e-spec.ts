@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { broadcastFleet, eventPlan, meanRecipients, reelayFleet } from '../bench/lib/fleet.js';
-import { parseCpuTicks, parseVmRssBytes } from '../bench/lib/proc.js';
+import { parseCpuTicks, parseVmRssBytes, restingRss } from '../bench/lib/proc.js';
 import type { ReelayWorld } from '../bench/lib/reelay-world.js';
 import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
 import { median, percentileOfSorted, summariseLatencies } from '../bench/lib/stats.js';
@@ -149,5 +149,36 @@ describe('bench fleets and event plans', () => {
     const fleet = reelayFleet(world, 4, '/sse', { onlyServerAdmins: true });
     expect(new Set(fleet.specs.map((spec) => spec.token))).toEqual(new Set(['t1']));
     expect(Object.fromEntries(fleet.recipients)).toEqual({ a: 4, b: 4, c: 4 });
+  });
+});
+
+describe('bench resting RSS', () => {
+  const options = { minDrop: 0.03, stableMs: 1000, pollMs: 250, maxMs: 10_000 };
+
+  /** A process whose RSS follows `at(ms)`, on a clock that only the waits move. */
+  function fakeProcess(at: (ms: number) => number) {
+    let now = 0;
+    return {
+      read: () => at(now),
+      wait: (ms: number) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    };
+  }
+
+  it('waits for the fall, then for the RSS to hold, and reads it there', async () => {
+    const { read, wait } = fakeProcess((ms) => (ms < 4000 ? 300 : ms < 4500 ? 200 : 180));
+    expect(await restingRss(read, wait, options)).toEqual({ rss: 180, waitedMs: 5500 });
+  });
+
+  it('does not take a pause between two steps of the fall for rest', async () => {
+    const { read, wait } = fakeProcess((ms) => (ms < 2000 ? 300 : ms < 2750 ? 250 : 150));
+    expect(await restingRss(read, wait, options)).toEqual({ rss: 150, waitedMs: 3750 });
+  });
+
+  it('gives up after maxMs when nothing falls, with the RSS as it is then', async () => {
+    const { read, wait } = fakeProcess((ms) => 300 + Math.floor(ms / 5000));
+    expect(await restingRss(read, wait, options)).toEqual({ rss: 302, waitedMs: 10_000 });
   });
 });

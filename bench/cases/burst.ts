@@ -12,24 +12,37 @@ export function burstEventsPerConnection(n: number): number {
 /**
  * Opens N connections as fast as the server accepts them (with auth where the server has it),
  * measures the idle memory they cost, then publishes one burst in a single request and times
- * it until every connection has everything it may receive.
+ * it until every connection has everything it may receive. Memory is read 2 s after the
+ * connection storm, after a full GC, and with `atRest` also once the server has come to rest
+ * (before the connections and after them), which takes up to a minute or so more.
  */
 export function burstCase(
   context: BenchContext,
   contender: Contender,
   n: number,
+  atRest: boolean,
 ): Promise<Metrics> {
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;
     const fleet = fleetFor(context, contender, n);
     const before = await server.settledMemory();
     const rssBefore = before.rss;
+    const restingBefore = atRest ? await server.restingRss() : undefined;
     const opened = await session.open(fleet, 'count');
     await sleep(2000);
     const rssIdleBeforeGc = rssBytes(server.pid);
     const idle = await server.settledMemory();
     const rssIdle = idle.rss;
+    const restingIdle = atRest ? await server.restingRss() : undefined;
     const perConnection = (delta: number) => delta / Math.max(1, opened.opened);
+    const atRestMetrics: Metrics =
+      restingBefore === undefined || restingIdle === undefined
+        ? {}
+        : {
+            rssPerIdleConnectionAtRestBytes: perConnection(restingIdle.rss - restingBefore.rss),
+            restWaitBeforeMs: restingBefore.waitedMs,
+            restWaitIdleMs: restingIdle.waitedMs,
+          };
 
     const plan = eventPlan(fleet, burstEventsPerConnection(n));
     const serverCpu = session.serverCpu();
@@ -61,6 +74,7 @@ export function burstCase(
       rssIdleBeforeGcBytes: rssIdleBeforeGc,
       rssPerIdleConnectionBeforeGcBytes: perConnection(rssIdleBeforeGc - rssBefore),
       rssPerIdleConnectionBytes: perConnection(rssIdle - rssBefore),
+      ...atRestMetrics,
       heapPerIdleConnectionBytes: perConnection(idle.heapUsed - before.heapUsed),
       externalPerIdleConnectionBytes: perConnection(idle.external - before.external),
       eventsPublished: plan.count,

@@ -36,3 +36,52 @@ export function rssBytes(pid: number): number {
 export function cpuSeconds(pid: number): number {
   return parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / CLOCK_TICKS_PER_SECOND;
 }
+
+export interface RestingRssOptions {
+  /** A fall of this share below the first reading shows that the reducer has run. */
+  minDrop: number;
+  /** How long the RSS must then hold (within 1%) to count as at rest. */
+  stableMs: number;
+  pollMs: number;
+  /** Gives up waiting for a fall after this long and takes the RSS as it is then. */
+  maxMs: number;
+}
+
+export const RESTING_RSS: RestingRssOptions = {
+  minDrop: 0.03,
+  stableMs: 3000,
+  pollMs: 500,
+  maxMs: 40_000,
+};
+
+/**
+ * The RSS a quiet process comes to rest at. V8 keeps the heap pages that a burst of allocation
+ * grew until its memory reducer runs, 10 to 25 s after the process goes quiet (measured here),
+ * and gives them back then; RSS read before that counts what the burst left, not what the
+ * process holds. Waits for the fall and for the RSS to hold, or `maxMs` if it never falls.
+ */
+export async function restingRss(
+  read: () => number,
+  wait: (ms: number) => Promise<unknown>,
+  options: RestingRssOptions = RESTING_RSS,
+): Promise<{ rss: number; waitedMs: number }> {
+  const first = read();
+  let held = first;
+  let heldForMs = 0;
+  let fell = false;
+  for (let waitedMs = 0; waitedMs < options.maxMs;) {
+    // oxlint-disable-next-line no-await-in-loop -- one reading per interval, on purpose
+    await wait(options.pollMs);
+    waitedMs += options.pollMs;
+    const rss = read();
+    if (rss <= first * (1 - options.minDrop)) fell = true;
+    if (Math.abs(rss - held) > held * 0.01) {
+      held = rss;
+      heldForMs = 0;
+    } else {
+      heldForMs += options.pollMs;
+    }
+    if (fell && heldForMs >= options.stableMs) return { rss, waitedMs };
+  }
+  return { rss: read(), waitedMs: options.maxMs };
+}

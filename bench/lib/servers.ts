@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, ManagedChild, sleep, waitForHealth } from './children.js';
-import { rssBytes } from './proc.js';
+import { restingRss, rssBytes } from './proc.js';
 import {
   ADMIN_CREDENTIALS,
   DEFAULT_WORLD,
@@ -30,6 +30,8 @@ export interface RunningServer {
   publishHeaders: Record<string, string>;
   /** Memory after a full garbage collection in the server: RSS from /proc, V8's own figures. */
   settledMemory(): Promise<SettledMemory>;
+  /** The RSS once V8 has given back what the last burst of allocation grew (see restingRss). */
+  restingRss(): Promise<{ rss: number; waitedMs: number }>;
   stop(): Promise<void>;
 }
 
@@ -167,6 +169,7 @@ export class ServerLauncher {
         await sleep(200);
         return { rss: rssBytes(child.pid), heapUsed: usage.heapUsed, external: usage.external };
       },
+      restingRss: () => restingRss(() => rssBytes(child.pid), sleep),
       stop,
     };
   }
