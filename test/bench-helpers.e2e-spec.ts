@@ -152,20 +152,20 @@ describe('bench fleets and event plans', () => {
   });
 });
 
+/** A process whose RSS follows `at(ms)`, on a clock that only the waits move. */
+function fakeProcess(at: (ms: number) => number) {
+  let now = 0;
+  return {
+    read: () => at(now),
+    wait: (ms: number) => {
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
 describe('bench resting RSS', () => {
   const options = { minDrop: 0.03, stableMs: 1000, pollMs: 250, maxMs: 10_000 };
-
-  /** A process whose RSS follows `at(ms)`, on a clock that only the waits move. */
-  function fakeProcess(at: (ms: number) => number) {
-    let now = 0;
-    return {
-      read: () => at(now),
-      wait: (ms: number) => {
-        now += ms;
-        return Promise.resolve();
-      },
-    };
-  }
 
   it('waits for the fall, then for the RSS to hold, and reads it there', async () => {
     const { read, wait } = fakeProcess((ms) => (ms < 4000 ? 300 : ms < 4500 ? 200 : 180));
