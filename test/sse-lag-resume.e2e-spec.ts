@@ -264,7 +264,6 @@ describe('GET /sse: resume', () => {
   });
 });
 
-// One app at a time: a second app in the process takes over the passport strategy of the first.
 describe('GET /sse: resume beyond the live queue and across a restart', () => {
   it('replays in full whatever the history still holds, even more than a live queue holds', async () => {
     const quick = await createTestApp({ SSE_HISTORY_SIZE: '500', SSE_MAX_QUEUE_EVENTS: '16' });

@@ -1,27 +1,38 @@
 import {
+  type CanActivate,
   type ExecutionContext,
   ForbiddenException,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import { Principal } from '../access/principal.js';
+import type { Request } from 'express';
+import type { Principal } from '../access/principal.js';
 import { IS_PUBLIC, NEEDS_SERVER_ADMIN } from './auth.decorators.js';
-import { TOKEN_FAILURE_MESSAGES, TokenRejected } from './token.service.js';
+import { extractToken } from './token-extractor.js';
+import { TokenRejected, TokenService } from './token.service.js';
 
-/** The global guard: every route needs a valid token unless it is marked @Public(). */
+export type AuthenticatedRequest = Request & { user: Principal; tokenExpiresAt: number };
+
+/**
+ * The global guard: every route needs a valid token unless it is marked @Public(). It verifies
+ * with TokenService, as the Socket.IO handshake does, synchronously: a connection storm of
+ * event streams passes through here, and each allocation per request counts there.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
-    const principal = context.switchToHttp().getRequest<{ user: Principal }>().user;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const { principal, expiresAt } = this.verify(request);
+    request.user = principal;
+    request.tokenExpiresAt = expiresAt;
     if (
       this.reflector.getAllAndOverride<boolean>(NEEDS_SERVER_ADMIN, targets) &&
       !principal.isServerAdmin()
@@ -31,16 +42,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return true;
   }
 
-  override handleRequest<TUser>(error: unknown, user: TUser, info: unknown): TUser {
-    if (error instanceof TokenRejected) throw new UnauthorizedException(error.message);
-    if (error) throw error;
-    if (user instanceof Principal) return user;
-    throw new UnauthorizedException(TOKEN_FAILURE_MESSAGES[reasonOf(info)]);
+  private verify(request: Request): ReturnType<TokenService['verify']> {
+    try {
+      return this.tokens.verify(extractToken(request));
+    } catch (error) {
+      if (error instanceof TokenRejected) throw new UnauthorizedException(error.message);
+      throw error;
+    }
   }
-}
-
-function reasonOf(info: unknown): 'missing' | 'expired' | 'invalid' {
-  if (!(info instanceof Error)) return 'missing';
-  if (info.name === 'TokenExpiredError') return 'expired';
-  return info.message === 'No auth token' ? 'missing' : 'invalid';
 }

@@ -80,14 +80,14 @@ export class TokenService {
   }
 
   /** The principal of a verified payload; throws TokenRejected for a deleted user. */
-  principalOf(payload: JwtPayload): Principal {
+  private principalOf(payload: JwtPayload): Principal {
     const principal =
       typeof payload.sub === 'string' ? this.access.principalFor(payload.sub) : undefined;
     if (!principal) throw new TokenRejected('unknown-user');
     return principal;
   }
 
-  /** Verifies a token outside the HTTP guard (the Socket.IO handshake). */
+  /** Verifies a token, for the HTTP guard and the Socket.IO handshake alike. */
   verify(token: string | undefined): { principal: Principal; expiresAt: number } {
     if (!token) throw new TokenRejected('missing');
     let payload: JwtPayload;

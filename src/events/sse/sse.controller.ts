@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthenticatedRequest } from '../../auth/jwt.strategy.js';
+import type { AuthenticatedRequest } from '../../auth/jwt-auth.guard.js';
 import { parseLastEventId, parseLibraryFilter } from './sse-query.js';
 import { SseService } from './sse.service.js';
 

@@ -142,7 +142,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
 
   /**
    * Hands the connection over from Node's HTTP server to the stream. An unfinished response
-   * would keep the request, the response and all that Express, passport and Nest hung on them
+   * would keep the request, the response and all that Express and Nest hung on them
    * for as long as the stream lives: 6.6 of the 10.3 KB of heap an idle stream kept (measured
    * with the benchmark). Finished without its last chunk, the response is forgotten by Node,
    * while the socket stays open and the frames carry on its chunked body; the stream writes
