@@ -3,6 +3,7 @@ import { broadcastFleet, eventPlan, meanRecipients, reelayFleet } from '../bench
 import { parseCpuTicks, parseVmRssBytes, restingRss } from '../bench/lib/proc.js';
 import type { ReelayWorld } from '../bench/lib/reelay-world.js';
 import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
+import { judgeBars, type Summaries } from '../bench/lib/report.js';
 import { median, percentileOfSorted, summariseLatencies } from '../bench/lib/stats.js';
 
 /** Cuts `bytes` at the given offsets (in any order, duplicates allowed). */
@@ -180,5 +181,43 @@ describe('bench resting RSS', () => {
   it('gives up after maxMs when nothing falls, with the RSS as it is then', async () => {
     const { read, wait } = fakeProcess((ms) => 300 + Math.floor(ms / 5000));
     expect(await restingRss(read, wait, options)).toEqual({ rss: 302, waitedMs: 10_000 });
+  });
+});
+
+const memoryFigures = (rest: number, storm: number) => ({
+  rssPerIdleConnectionAtRestBytes: rest,
+  rssPerIdleConnectionBytes: storm,
+});
+
+/** The memory bar for these figures (Reelay, plain) at rest and after the storm. */
+function memoryBar(atRest: [number, number], afterStorm: [number, number]) {
+  const summaries: Summaries = {
+    'burst-10000': {
+      'reelay-sse': memoryFigures(atRest[0], afterStorm[0]),
+      'plain-http': memoryFigures(atRest[1], afterStorm[1]),
+    },
+  };
+  return judgeBars(summaries, [10_000], 1024).find((bar) => bar.label.includes('RSS per idle'));
+}
+
+describe('bench memory bar', () => {
+  it('passes only when both readings are within 1.5x of plain node:http', () => {
+    expect(memoryBar([6, 8], [11, 12])).toMatchObject({
+      verdict: 'PASS',
+      detail: '0.75x at rest, 0.92x after the storm',
+    });
+    expect(memoryBar([6, 8], [19, 11])?.verdict).toBe('MISS');
+    expect(memoryBar([13, 8], [11, 11])?.verdict).toBe('MISS');
+  });
+
+  it('is not judged without the reading at rest', () => {
+    const summaries: Summaries = {
+      'burst-10000': {
+        'reelay-sse': { rssPerIdleConnectionBytes: 11 },
+        'plain-http': { rssPerIdleConnectionBytes: 12 },
+      },
+    };
+    const bar = judgeBars(summaries, [10_000], 1024).find((b) => b.label.includes('RSS per idle'));
+    expect(bar?.verdict).toBe('n/a');
   });
 });

@@ -271,25 +271,17 @@ export function judgeBars(
       `${(plainKept * 100).toFixed(0)}% (plain) of the events due in the window`,
   );
   const largest = Math.max(...burstSizes);
-  const afterStorm = ratio(
-    summaries,
-    `burst-${largest}`,
-    'rssPerIdleConnectionBytes',
-    'reelay-sse',
-    'plain-http',
-  );
+  // Both readings: at rest is what an idle connection holds; 2 s after the storm also counts
+  // what opening it left behind.
+  const memoryRatio = (metric: string) =>
+    ratio(summaries, `burst-${largest}`, metric, 'reelay-sse', 'plain-http');
+  const atRest = memoryRatio('rssPerIdleConnectionAtRestBytes');
+  const afterStorm = memoryRatio('rssPerIdleConnectionBytes');
   judge(
-    'Reelay /sse RSS per idle connection at rest <= 1.5x plain node:http',
-    ratio(
-      summaries,
-      `burst-${largest}`,
-      'rssPerIdleConnectionAtRestBytes',
-      'reelay-sse',
-      'plain-http',
-    ),
+    'Reelay /sse RSS per idle connection <= 1.5x plain node:http, at rest and 2 s after the connection storm',
+    atRest === undefined || afterStorm === undefined ? undefined : Math.max(atRest, afterStorm),
     (value) => value <= 1.5,
-    (value) =>
-      `${value.toFixed(2)}x (2 s after the connection storm: ${afterStorm?.toFixed(2) ?? 'n/a'}x)`,
+    () => `${atRest?.toFixed(2)}x at rest, ${afterStorm?.toFixed(2)}x after the storm`,
   );
   const stalled = summaries.stalled?.['reelay-sse'];
   const growth = valueOf(summaries, 'stalled', 'reelay-sse', 'rssGrowthPerClientBytes');
