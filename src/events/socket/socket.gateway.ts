@@ -1,5 +1,4 @@
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
-import cookieParser from 'cookie-parser';
 import type { Server, Socket } from 'socket.io';
 import { HandshakeRefused, SocketService } from './socket.service.js';
 
@@ -29,8 +28,6 @@ export class SocketGateway implements OnGatewayInit<Server>, OnGatewayConnection
   constructor(private readonly sockets: SocketService) {}
 
   afterInit(server: Server): void {
-    // engine.io runs these on its HTTP requests: the handshake then reads cookies as HTTP does.
-    server.engine.use(cookieParser());
     server.use((socket, next) => {
       try {
         this.sockets.authenticate(socket);
