@@ -346,16 +346,21 @@ describe('GET /sse: the connection, once the stream has it', () => {
     }
   });
 
-  it('ends a chunked stream with its last chunk, then closes the connection', async () => {
+  /** An open stream of a user of its own, ended by deleting that user. */
+  async function userStream(version?: string, extra?: string) {
     const user = await t.createUser('admin');
-    const exchange = await rawExchange(t, streamRequest(user.token));
+    const exchange = await rawExchange(t, streamRequest(user.token, version, extra));
     await until(() => exchange.received.includes('retry:'), 'the stream to open');
-    await t
-      .http()
-      .delete(`/users/${user.id}`)
-      .set('Authorization', `Bearer ${t.admin.token}`)
-      .expect(204);
-    await until(() => exchange.ended, 'the connection to end');
+    const end = async () => {
+      await t.as(t.admin).delete(`/users/${user.id}`).expect(204);
+      await until(() => exchange.ended, 'the connection to end');
+    };
+    return { exchange, end };
+  }
+
+  it('ends a chunked stream with its last chunk, then closes the connection', async () => {
+    const { exchange, end } = await userStream();
+    await end();
     expect(exchange.received).toMatch(/\r\nTransfer-Encoding: chunked\r\n/);
     expect(exchange.received.endsWith('\r\n0\r\n\r\n')).toBe(true);
   });
@@ -366,17 +371,10 @@ describe('GET /sse: the connection, once the stream has it', () => {
   ])(
     'serves %s, which Node does not keep alive, and ends its stream',
     async (_name, version, extra, chunked) => {
-      const user = await t.createUser('admin');
-      const exchange = await rawExchange(t, streamRequest(user.token, version, extra));
-      await until(() => exchange.received.includes('retry:'), 'the stream to open');
+      const { exchange, end } = await userStream(version, extra);
       tag(`over-http-${version}`);
       await until(() => exchange.received.includes(`over-http-${version}`), 'the event');
-      await t
-        .http()
-        .delete(`/users/${user.id}`)
-        .set('Authorization', `Bearer ${t.admin.token}`)
-        .expect(204);
-      await until(() => exchange.ended, 'the connection to end');
+      await end();
       const [head, body] = exchange.received.split('\r\n\r\n', 2);
       expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
       expect(/\r\nTransfer-Encoding: chunked/.test(head)).toBe(chunked);
