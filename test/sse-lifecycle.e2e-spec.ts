@@ -383,14 +383,22 @@ describe('GET /sse: the connection, once the stream has it', () => {
     },
   );
 
-  it('closes a connection that pipelines a stream behind a stream, and keeps serving', async () => {
-    const request = streamRequest(t.admin.token);
-    const exchange = await rawExchange(t, request + request);
-    await until(() => exchange.closed, 'the connection to close');
-    expect(exchange.received.match(/HTTP\/1\.1 /g)).toEqual(['HTTP/1.1 ']);
-    await t.http().get('/health').expect(200);
-    expect((await statsWhen(t, (s) => s.connections === 0)).connections).toBe(0);
-  });
+  it.each([
+    ['a stream', () => streamRequest(t.admin.token)],
+    ['a REST request', () => 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'],
+  ])(
+    'keeps %s pipelined behind a stream waiting, unanswered, while the stream goes on',
+    async (_name, behind) => {
+      const exchange = await rawExchange(t, streamRequest(t.admin.token) + behind());
+      await until(() => exchange.received.includes('retry:'), 'the stream to open');
+      tag('ahead-of-pipelined');
+      await until(() => exchange.received.includes('ahead-of-pipelined'), 'the event');
+      await t.http().get('/health').expect(200);
+      expect(exchange.received.match(/HTTP\/1\.1 /g)).toEqual(['HTTP/1.1 ']);
+      expect(exchange.closed).toBe(false);
+      exchange.socket.destroy();
+    },
+  );
 
   it('closes a connection that sends another request once its stream is open, unanswered', async () => {
     const exchange = await rawExchange(t, streamRequest(t.admin.token));

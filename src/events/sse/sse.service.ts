@@ -2,10 +2,12 @@ import {
   Inject,
   Injectable,
   type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { AccessService } from '../../access/access.service.js';
@@ -35,10 +37,15 @@ export interface SseStreamOptions {
  * reach a connection in one event-loop turn leave in one write.
  */
 @Injectable()
-export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+export class SseService
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly config: SseConfig;
   private readonly connections = new ConnectionRegistry<SseConnection>();
   private readonly streamSockets = new WeakSet<Socket>();
+  /** How many requests each connection has carried, and which of them each request was. */
+  private readonly requestsOn = new WeakMap<Socket, number>();
+  private readonly ordinals = new WeakMap<IncomingMessage, number>();
   private readonly retry: Buffer;
   private readonly limits: QueueLimits;
   private toFlush: SseConnection[] = [];
@@ -53,6 +60,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly hub: EventHub,
     private readonly access: AccessService,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.config = config.sse;
     this.retry = retryFrame(config.sse.retryMs);
@@ -66,6 +74,16 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     ];
     const sweepMs = Math.max(10, Math.floor(this.config.keepaliveMs / 10));
     this.keepaliveTimer = setInterval(() => this.sweep(), sweepMs).unref();
+  }
+
+  /** Node emits 'request' as it parses each request, so pipelined ones count before any handler runs. */
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    server.prependListener('request', (request: IncomingMessage) => {
+      const ordinal = (this.requestsOn.get(request.socket) ?? 0) + 1;
+      this.requestsOn.set(request.socket, ordinal);
+      this.ordinals.set(request, ordinal);
+    });
   }
 
   onModuleDestroy(): void {
@@ -101,11 +119,6 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
       response.once('socket', () => this.open(principal, request, response, options));
       return;
     }
-    // Pipelined behind a stream on the same connection: there is no room for its answer.
-    if (this.carriesStream(socket)) {
-      socket.destroy();
-      return;
-    }
     // A HEAD response has no body, and frames written to the socket would break the protocol.
     if (request.method === 'HEAD') {
       response.writeHead(200, SSE_HEADERS).end();
@@ -117,7 +130,7 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
     // Through Node, once: it sends the headers and decides the framing of what follows.
     response.write(this.retry);
     const chunked = response.chunkedEncoding;
-    this.release(response, socket);
+    if (!this.pipelinedBehind(request)) this.release(response, socket);
 
     const now = Date.now();
     const connection = new SseConnection(
@@ -138,6 +151,11 @@ export class SseService implements OnModuleInit, OnModuleDestroy, BeforeApplicat
    */
   carriesStream(socket: Socket): boolean {
     return this.streamSockets.has(socket);
+  }
+
+  /** Requests sent behind this one wait for its response, which must stay Node's to keep them queued. */
+  private pipelinedBehind(request: IncomingMessage): boolean {
+    return (this.requestsOn.get(request.socket) ?? 0) > (this.ordinals.get(request) ?? 0);
   }
 
   /**
