@@ -1,5 +1,6 @@
 import type { AudienceRule } from './event-catalog.js';
 import type { EventName } from './events.types.js';
+import type { WireForms } from './http-chunk.js';
 
 /** The facts the audience rule needs about one event. */
 export interface AudienceFacts {
@@ -8,14 +9,13 @@ export interface AudienceFacts {
   readonly owner: string | undefined;
 }
 
-/** One wire form of an event: built once, sent as-is to every connection that gets it. */
-export interface EventVariant {
+/**
+ * One wire form of an event: built once, sent as-is to every connection that gets it. Its SSE
+ * frame (`event: …\nid: …\ndata: …\n\n`) comes bare and as an HTTP/1.1 chunk.
+ */
+export interface EventVariant extends WireForms {
   /** The wrapped message as one line of JSON, the SSE `data` and the Socket.IO payload. */
   readonly data: string;
-  /** The whole SSE frame: `event: …\nid: …\ndata: …\n\n`. */
-  readonly frame: Buffer;
-  /** The same frame as one HTTP/1.1 chunk, for chunked responses (`frame` is a view into it). */
-  readonly chunk: Buffer;
 }
 
 /** An event as the hub stamped it: global id, audience facts, and its prebuilt wire forms. */
