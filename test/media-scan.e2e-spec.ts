@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseService } from '../src/database/database.service.js';
+import { binaryBody } from './support/binary-body.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { ReceivedEvent, RecordingEventSource } from './support/sse-client.js';
 import {
@@ -268,16 +269,7 @@ describe('library scans', () => {
     const path = join(root, 'season 9', 'episode 9.mkv');
     const media = (await rows()).find((row) => row.path === path);
     const url = `/libraries/${library}/medias/${media?.id}/file`;
-    const served = await t
-      .as(reader)
-      .get(url)
-      .buffer(true)
-      .parse((response, callback) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => callback(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const served = await t.as(reader).get(url).buffer(true).parse(binaryBody).expect(200);
     expect((served.body as Buffer).toString()).toBe('9-9');
     unlinkSync(path);
     symlinkSync(join(workDir, 'outside', 'secret.mkv'), path);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { DatabaseService } from '../src/database/database.service.js';
+import { binaryBody } from './support/binary-body.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { RecordingEventSource } from './support/sse-client.js';
 import {
@@ -410,15 +411,7 @@ describe('medias', () => {
     });
 
     const get = (range?: string) => {
-      const request = t
-        .as(reader)
-        .get(url)
-        .buffer(true)
-        .parse((response, callback) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => callback(null, Buffer.concat(chunks)));
-        });
+      const request = t.as(reader).get(url).buffer(true).parse(binaryBody);
       return range === undefined ? request : request.set('Range', range);
     };
 
