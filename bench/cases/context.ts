@@ -103,4 +103,4 @@ export function fleetFor(
     : broadcastFleet(count, contender.path, world.libraries);
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../lib/children.js';
