@@ -23,6 +23,7 @@ import {
   summarise,
 } from './lib/report.js';
 import { SERVER_NAMES, ServerLauncher } from './lib/servers.js';
+import { prepareServerNode } from './lib/server-node.js';
 
 const PROFILE_TOP = 15;
 const always = () => true;
@@ -121,9 +122,13 @@ async function main(): Promise<void> {
   const started = new Date();
   const profileDir = options.profile !== 'off' ? join(resultsDir, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const serverNode = prepareServerNode(options.serverNode);
+  process.once('exit', () => serverNode.restore());
+  log(`Servers run on Node ${serverNode.version}`);
   const launcher = new ServerLauncher({
     profileDir,
     profile: new Set(options.profile === 'all' ? SERVER_NAMES : ['reelay']),
+    node: serverNode.command,
   });
   const context: BenchContext = {
     options,
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
   } finally {
     killAllChildren();
     launcher.close();
+    serverNode.restore();
   }
 
   const summaries: Summaries = {};
@@ -178,6 +184,7 @@ async function main(): Promise<void> {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
+    serverNode: serverNode.version,
     kernel: release(),
     totalMemoryBytes: totalmem(),
     date: started.toISOString(),
@@ -200,7 +207,7 @@ async function main(): Promise<void> {
     })
     .join('\n');
   process.stdout.write(
-    `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}, ${machine.commit})\n\n` +
+    `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, servers on Node ${machine.serverNode}, ${machine.date}, ${machine.commit})\n\n` +
       `${table}\n\n${barsText(bars)}\n\nMedians of ${options.runs} run(s). Results: ${file}\n` +
       (profileSection === '' ? '' : `\n## CPU profiles\n\n${profileSection}`),
   );

@@ -25,6 +25,8 @@ export interface BenchOptions {
   eventSize: number;
   /** CPU profiles of Reelay's server, of every server, or none. */
   profile: 'reelay' | 'all' | 'off';
+  /** The Node binary the servers run on; undefined: the bench's own. */
+  serverNode?: string;
   quick: boolean;
 }
 

@@ -15,6 +15,7 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --latency-rate N    events a second Reelay publishes in the latency case (default: 50)
   --profile           write V8 CPU profiles of the Reelay server to bench/results/profiles
   --profile-all       the same for every server under test
+  --node PATH         run the servers on this Node binary (default: the one running the bench)
   --help`;
 
 function positiveIntegers(raw: string, name: string): number[] {
@@ -49,6 +50,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'latency-rate': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
+      node: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -80,6 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     trickleEventsPerConnection: quick ? 50 : 100,
     eventSize: values.size ? positiveIntegers(values.size, '--size')[0] : 512,
     profile: values['profile-all'] ? 'all' : values.profile ? 'reelay' : 'off',
+    serverNode: values.node,
     quick,
   };
   if ([...options.burstSizes, options.latencyConnections].some((size) => size > 19_000)) {

@@ -55,6 +55,8 @@ export interface LaunchOptions {
   profileDir?: string;
   /** Which servers to profile. */
   profile?: ReadonlySet<ServerName>;
+  /** The Node binary the servers run on; undefined: this process's own. */
+  node?: string;
 }
 
 /** Asks the server for a full garbage collection (see servers/server-control.ts). */
@@ -119,6 +121,7 @@ export class ServerLauncher {
         : undefined;
     const child = new ManagedChild({
       name,
+      command: this.options.node,
       script: SCRIPTS[name],
       nodeArgs: [
         '--expose-gc',

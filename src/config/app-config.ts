@@ -6,6 +6,11 @@ export interface SseConfig {
   maxQueueEvents: number;
   maxQueueBytes: number;
   historySize: number;
+  /**
+   * `auto`: streams let go of Node's response once their headers are out, where a check at
+   * start shows that the running Node allows it; `off`: they always keep it.
+   */
+  handover: 'auto' | 'off';
 }
 
 export interface AppConfig {
@@ -76,6 +81,14 @@ class EnvReader {
     return seconds;
   }
 
+  choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.errors.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+    return fallback;
+  }
+
   flag(name: string): boolean {
     const raw = this.string(name);
     if (raw === undefined) return false;
@@ -125,6 +138,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       maxQueueEvents: read.integer('SSE_MAX_QUEUE_EVENTS', 1024, 1, 1_000_000),
       maxQueueBytes: read.integer('SSE_MAX_QUEUE_BYTES', 1024 * 1024, 1024, 1024 ** 3),
       historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),
+      handover: read.choice('SSE_HANDOVER', 'auto', ['auto', 'off'] as const),
     },
     benchPublish: read.flag('REELAY_BENCH_PUBLISH'),
   };

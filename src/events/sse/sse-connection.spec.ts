@@ -1,11 +1,13 @@
 import * as fc from 'fast-check';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Principal } from '../../access/principal.js';
 import { SseConnection, type QueueLimits } from './sse-connection.js';
 import { type WireForms, wireForms } from '../http-chunk.js';
 import { laggedNotice, PING } from './sse-frames.js';
+import { StreamSink } from './stream-sink.js';
 
-/** Stands in for the socket of a stream: records writes, reports backpressure. */
+/** Stands in for the socket or the response of a stream: records writes, reports backpressure. */
 class FakeSocket {
   readonly writes: Buffer[] = [];
   accepts = true;
@@ -15,7 +17,8 @@ class FakeSocket {
   corked = 0;
   ended = false;
 
-  end(): void {
+  end(last?: Buffer): void {
+    if (last) this.writes.push(last);
     this.ended = true;
     this.writableEnded = true;
   }
@@ -54,9 +57,11 @@ const bytesOf = (...frames: WireForms[]) =>
 
 function connectionWith(limits: QueueLimits, now = 0, chunked = false) {
   const socket = new FakeSocket();
+  const sink = chunked
+    ? StreamSink.ofSocket(socket as unknown as Socket)
+    : StreamSink.ofResponse(socket as unknown as ServerResponse);
   const connection = new SseConnection(
-    socket as unknown as Socket,
-    chunked,
+    sink,
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,

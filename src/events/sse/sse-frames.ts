@@ -10,8 +10,8 @@ export const SSE_HEADERS = {
 /** Frames of our own, outside the event catalog; they carry no id so resume points stay real. */
 export const PING: WireForms = wireForms(':ping\n\n');
 
-export function retryFrame(retryMs: number): Buffer {
-  return Buffer.from(`retry: ${retryMs}\n\n`);
+export function retryFrame(retryMs: number): WireForms {
+  return wireForms(`retry: ${retryMs}\n\n`);
 }
 
 export function laggedNotice(skipped: number): WireForms {

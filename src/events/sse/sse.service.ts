@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
@@ -19,8 +20,10 @@ import { type ConnectionStats, ConnectionRegistry } from '../connection-registry
 import { EventHub } from '../event-hub.js';
 import type { WireForms } from '../http-chunk.js';
 import type { PublishedEvent } from '../published-event.js';
+import { canHandOver, handOver, handoverHolds } from './response-handover.js';
 import { type QueueLimits, SseConnection } from './sse-connection.js';
 import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
+import { StreamSink } from './stream-sink.js';
 
 export interface SseStreamOptions {
   filter: LibraryFilter;
@@ -46,7 +49,7 @@ export class SseService
   /** How many requests each connection has carried, and which of them each request was. */
   private readonly requestsOn = new WeakMap<Socket, number>();
   private readonly ordinals = new WeakMap<IncomingMessage, number>();
-  private readonly retry: Buffer;
+  private readonly retry: WireForms;
   private readonly limits: QueueLimits;
   private toFlush: SseConnection[] = [];
   /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
@@ -55,6 +58,9 @@ export class SseService
   private subscriptions: Subscription[] = [];
   private keepaliveTimer?: NodeJS.Timeout;
   private shuttingDown = false;
+  /** Whether streams let go of Node's response (response-handover.ts); decided at start. */
+  private handsOver = false;
+  private readonly logger = new Logger(SseService.name);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -67,7 +73,15 @@ export class SseService
     this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.config.handover === 'auto') {
+      this.handsOver = await handoverHolds();
+      if (!this.handsOver) {
+        this.logger.warn(
+          `Node ${process.version} does not let a stream take over its connection: streams keep their response (more memory per connection)`,
+        );
+      }
+    }
     this.subscriptions = [
       this.hub.events$.subscribe((event) => this.dispatch(event)),
       this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
@@ -76,14 +90,15 @@ export class SseService
     this.keepaliveTimer = setInterval(() => this.sweep(), sweepMs).unref();
   }
 
-  /** Node emits 'request' as it parses each request, so pipelined ones count before any handler runs. */
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    // Node emits 'request' as it parses each request, so pipelined ones count before any handler runs.
     server.prependListener('request', (request: IncomingMessage) => {
       const ordinal = (this.requestsOn.get(request.socket) ?? 0) + 1;
       this.requestsOn.set(request.socket, ordinal);
       this.ordinals.set(request, ordinal);
     });
+    this.endStreamsWhenServerCloses(server);
   }
 
   onModuleDestroy(): void {
@@ -91,10 +106,37 @@ export class SseService
     clearInterval(this.keepaliveTimer);
   }
 
-  /** Open streams would keep the HTTP server from closing. */
-  beforeApplicationShutdown(): void {
+  /**
+   * Open streams would keep the HTTP server from closing. Each ends with its last chunk, and the
+   * shutdown waits (a moment at most) until the system has taken it: the server's close then
+   * destroys the connections it sees as idle, and a destroyed socket drops what it still held.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.endAll();
+    const deadline = Date.now() + FLUSH_ON_SHUTDOWN_MS;
+    while (Date.now() < deadline && [...this.connections].some((c) => !c.flushed)) {
+      // oxlint-disable-next-line no-await-in-loop -- polls until flushed, briefly
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private endAll(): void {
     this.shuttingDown = true;
     for (const connection of this.connections) connection.close();
+  }
+
+  /**
+   * Since Node 19 `server.close()` destroys the connections it sees as idle, which a
+   * handed-over stream is; a stream that keeps its response would keep the server open. A host
+   * that closes the server without Nest's shutdown gets every stream ended with its last chunk
+   * first, never cut in the middle of a frame.
+   */
+  private endStreamsWhenServerCloses(server: Server): void {
+    const close = server.close.bind(server);
+    server.close = (callback?: (error?: Error) => void) => {
+      this.endAll();
+      return close(callback);
+    };
   }
 
   get stats(): ConnectionStats {
@@ -126,23 +168,21 @@ export class SseService
     }
     socket.setTimeout(0);
     socket.setNoDelay(true);
+    // Node sends the headers and decides the framing of what follows.
     response.writeHead(200, SSE_HEADERS);
-    // Through Node, once: it sends the headers and decides the framing of what follows.
-    response.write(this.retry);
-    const chunked = response.chunkedEncoding;
-    if (!this.pipelinedBehind(request)) this.release(response, socket);
+    response.flushHeaders();
+    const sink = this.sinkFor(request, response, socket);
 
     const now = Date.now();
     const connection = new SseConnection(
-      socket,
-      chunked,
+      sink,
       principal,
       options.filter,
       options.expiresAt,
       this.limits,
       now,
     );
-    this.start(connection, socket, options.lastEventId, now);
+    this.start(connection, sink, options.lastEventId, now);
   }
 
   /**
@@ -159,49 +199,51 @@ export class SseService
   }
 
   /**
-   * Hands the connection over from Node's HTTP server to the stream. An unfinished response
-   * would keep the request, the response and all that Express and Nest hung on them
+   * Hands the connection over from Node's HTTP server to the stream where it can. An unfinished
+   * response would keep the request, the response and all that Express and Nest hung on them
    * for as long as the stream lives: 6.6 of the 10.3 KB of heap an idle stream kept (measured
    * with the benchmark). Finished without its last chunk, the response is forgotten by Node,
    * while the socket stays open and the frames carry on its chunked body; the stream writes
    * the last chunk itself.
    */
-  private release(response: ServerResponse, socket: Socket): void {
-    // Node closes a connection it was not to keep alive once the response finishes.
-    if (!response.shouldKeepAlive || !response.chunkedEncoding) return;
-    this.streamSockets.add(socket);
-    response.chunkedEncoding = false;
-    // A finished response arms the idle timeout of the kept-alive connection.
-    response.once('finish', () => socket.setTimeout(0));
-    response.end();
+  private sinkFor(request: IncomingMessage, response: ServerResponse, socket: Socket): StreamSink {
+    if (this.handsOver && canHandOver(response) && !this.pipelinedBehind(request)) {
+      handOver(response);
+      this.streamSockets.add(socket);
+      return StreamSink.ofSocket(socket);
+    }
+    return StreamSink.ofResponse(response);
   }
 
   /** Kept apart from open(): the listeners' closures must not hold the request and response. */
   private start(
     connection: SseConnection,
-    socket: Socket,
+    sink: StreamSink,
     lastEventId: number | undefined,
     now: number,
   ): void {
-    if (lastEventId !== undefined) this.replay(connection, lastEventId, now);
+    const first = lastEventId === undefined ? [] : this.missed(connection, lastEventId);
+    connection.writeAll([this.retry, ...first], now);
     this.connections.add(connection);
-    socket.on('drain', () => {
-      if (connection.drained()) this.schedule(connection);
-    });
-    socket.once('close', () => this.connections.delete(connection));
+    sink.listen(
+      () => {
+        if (connection.drained()) this.schedule(connection);
+      },
+      () => this.connections.delete(connection),
+    );
   }
 
   /**
-   * Sends what the client missed, as far as the history holds it, before any live event. It
+   * What the client missed, as far as the history holds it, to be sent before any live event. It
    * bypasses the live queue: the history is the bound here, and a replay cut to the queue's
    * size would report a lag the client never had.
    */
-  private replay(connection: SseConnection, lastEventId: number, now: number): void {
+  private missed(connection: SseConnection, lastEventId: number): WireForms[] {
     const { principal, filter } = connection;
     const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
     const frames: WireForms[] = missed.events.map(({ variant }) => variant);
     if (missed.resyncReason !== undefined) frames.unshift(resyncNotice(missed.resyncReason));
-    connection.writeAll(frames, now);
+    return frames;
   }
 
   private dispatch(event: PublishedEvent): void {
@@ -244,3 +286,6 @@ export class SseService
     for (const connection of this.connections.ofUser(userId)) connection.close();
   }
 }
+
+/** How long a shutdown waits for ended streams' last bytes to leave. */
+const FLUSH_ON_SHUTDOWN_MS = 1000;
