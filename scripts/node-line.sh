@@ -24,7 +24,8 @@ if [ ! -f "$built" ]; then
   own=$(mktemp)
   cp "$addon" "$own"
   trap 'cp "$own" "$addon"; rm -f "$own"' EXIT
-  PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" npm rebuild better-sqlite3 >&2
+  # JOBS: node-gyp compiles SQLite and the binding side by side.
+  PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" JOBS=max npm rebuild better-sqlite3 >&2
   cp "$addon" "$built.partial"
   mv "$built.partial" "$built"
 fi
