@@ -232,6 +232,18 @@ describe('SseConnection', () => {
     expect(stalled.socket).toMatchObject({ ended: false, destroyed: true });
   });
 
+  it('sends a batch to a chunked body as one chunk of all its frames, each frame uncopied', () => {
+    const { socket, connection } = connectionWith(roomy, 0, true);
+    const frames = [frame(1), frame(2, 300), frame(3)];
+    for (const forms of frames) connection.enqueue(forms);
+    connection.flush(0);
+    const body = bytesOf(...frames);
+    expect(socket.text).toBe(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n`);
+    expect(socket.writes.slice(1, 4)).toEqual(frames.map((forms) => forms.frame));
+    expect(socket.writes[2]).toBe(frames[1].frame);
+    expect(socket.corked).toBe(0);
+  });
+
   it('ends a chunked body with its last chunk, once, and an unchunked one by closing alone', () => {
     const chunked = connectionWith(roomy, 0, true);
     chunked.connection.enqueue(frame(1));

@@ -17,7 +17,7 @@ export interface QueueLimits {
  * announced by a `lagged` frame.
  */
 export class SseConnection {
-  private queue: Buffer[] = [];
+  private queue: WireForms[] = [];
   private queueStart = 0;
   private queuedBytes = 0;
   private skipped = 0;
@@ -53,15 +53,14 @@ export class SseConnection {
 
   /** Queues a frame; returns whether the connection now needs a flush scheduled. */
   enqueue(forms: WireForms): boolean {
-    const bytes = this.sink.wire(forms);
-    this.queue.push(bytes);
-    this.queuedBytes += bytes.length;
+    this.queue.push(forms);
+    this.queuedBytes += forms.frame.length;
     const { maxEvents, maxBytes } = this.limits;
     while (
       this.pendingEvents > 1 &&
       (this.pendingEvents > maxEvents || this.queuedBytes > maxBytes)
     ) {
-      this.queuedBytes -= this.queue[this.queueStart].length;
+      this.queuedBytes -= this.queue[this.queueStart].frame.length;
       this.queue[this.queueStart++] = EMPTY;
       this.skipped++;
     }
@@ -82,7 +81,7 @@ export class SseConnection {
     this.queueStart = 0;
     this.queuedBytes = 0;
     if (this.skipped > 0) {
-      frames.unshift(this.sink.wire(laggedNotice(this.skipped)));
+      frames.unshift(laggedNotice(this.skipped));
       this.skipped = 0;
     }
     this.writeBatch(frames, now);
@@ -90,17 +89,12 @@ export class SseConnection {
 
   /** Writes frames at once, outside the queue (a replay: the history is its bound). */
   writeAll(frames: readonly WireForms[], now: number): void {
-    if (frames.length > 0)
-      this.writeBatch(
-        frames.map((forms) => this.sink.wire(forms)),
-        now,
-      );
+    if (frames.length > 0) this.writeBatch(frames, now);
   }
 
   /** `:ping` for a connection that has been silent; a stalled one is not silent, only slow. */
   ping(now: number): void {
-    if (!this.waitingForDrain && this.pendingEvents === 0)
-      this.writeBatch([this.sink.wire(PING)], now);
+    if (!this.waitingForDrain && this.pendingEvents === 0) this.writeBatch([PING], now);
   }
 
   /**
@@ -118,7 +112,7 @@ export class SseConnection {
     return this.sink.flushed;
   }
 
-  private writeBatch(frames: readonly Buffer[], now: number): void {
+  private writeBatch(frames: readonly WireForms[], now: number): void {
     // Another write after the end would emit an 'error' that nothing handles.
     if (this.sink.ended) return;
     this.lastWriteAt = now;
@@ -126,4 +120,5 @@ export class SseConnection {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+/** Stands in the slots of dropped frames, which are never written. */
+const EMPTY: WireForms = { frame: Buffer.alloc(0), chunk: Buffer.alloc(0) };

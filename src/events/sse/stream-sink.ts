@@ -18,6 +18,8 @@ interface Writable {
   once(event: 'close', listener: () => void): unknown;
 }
 
+const CRLF = Buffer.from('\r\n');
+
 /**
  * Where an open stream's bytes go. The connection's queue, lag and keepalive logic is the same
  * for both kinds; a sink knows only which wire form to write and how to end.
@@ -46,19 +48,26 @@ export class StreamSink {
     return new StreamSink(response, false);
   }
 
-  /** Which of a frame's two prebuilt forms this sink writes. */
-  wire(forms: WireForms): Buffer {
-    return this.framesItself ? forms.chunk : forms.frame;
-  }
-
-  /** Writes the frames in one go; false when the client has yet to take what came before. */
-  write(frames: readonly Buffer[]): boolean {
+  /**
+   * Writes the frames in one go; false when the client has yet to take what came before.
+   * Corked, a batch leaves in one writev, each frame's prebuilt bytes as they are, without a copy;
+   * a stream that frames itself sends a batch as one chunk (one size line for all its frames).
+   */
+  write(frames: readonly WireForms[]): boolean {
     const target = this.target;
-    if (frames.length === 1) return target.write(frames[0]);
-    // Corked, the batch leaves in one writev, each frame as it is, without a copy.
+    if (frames.length === 1) {
+      return target.write(this.framesItself ? frames[0].chunk : frames[0].frame);
+    }
     target.cork();
+    if (this.framesItself) {
+      let size = 0;
+      for (const forms of frames) size += forms.frame.length;
+      // Frames are never empty, so this is never the size line of a last chunk.
+      target.write(Buffer.from(`${size.toString(16)}\r\n`, 'latin1'));
+    }
     let taken = true;
-    for (const frame of frames) taken = target.write(frame);
+    for (const forms of frames) taken = target.write(forms.frame);
+    if (this.framesItself) taken = target.write(CRLF);
     target.uncork();
     return taken;
   }
