@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { BenchModule } from './bench/bench.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
+import { JsonBodyGuard } from './common/json-body.guard.js';
 import { loadAppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import type { AppConfigOverrides } from './config/config.provider.js';
@@ -37,6 +39,7 @@ export class AppModule {
         ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],
+      providers: [{ provide: APP_GUARD, useClass: JsonBodyGuard }],
     };
   }
 }

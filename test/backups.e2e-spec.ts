@@ -359,6 +359,28 @@ describe('backups', () => {
     expect(inside.body).toMatchObject({ path: 'inside' });
   });
 
+  describe('a path the file system cannot take', () => {
+    beforeAll(() => {
+      symlinkSync(join(backupDir, 'loop-b'), join(backupDir, 'loop-a'));
+      symlinkSync(join(backupDir, 'loop-a'), join(backupDir, 'loop-b'));
+      writeFileSync(join(backupDir, 'a-plain-file'), 'x');
+    });
+
+    it.each([
+      ['a name over 255 bytes', `${'é'.repeat(128)}/x`, 'at most 255 bytes'],
+      ['a path over 4,096 bytes', Array(33).fill('n'.repeat(123)).join('/'), 'at most 4095 bytes'],
+      ['a loop of links', 'loop-a/inner', 'loop of links'],
+      ['an existing file', 'a-plain-file', 'names a file'],
+    ])('refuses %s with 400, not a 500', async (_name, path, message) => {
+      const before = await countBackups();
+      const response = await t.as(t.admin).post('/backups').send({ name: 'Odd', path });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(JSON.stringify(response.body.message)).toContain(message);
+      expect(await countBackups()).toBe(before);
+    });
+  });
+
   it('fails a run whose folder was made a link out since, writing nothing there', async () => {
     const stream = await openStream(t, t.admin, ['backups']);
     const created = await t

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { RawSseClient } from './support/sse-client.js';
 import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
@@ -117,6 +118,31 @@ describe('libraries', () => {
         .expect(200);
       expect((stored.body as LibraryBody).settings?.polluted).toBeUndefined();
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it.each([
+      ['the data folder', () => t.dataDir],
+      ['a folder inside the data folder', () => join(t.dataDir, 'libraries')],
+      ['the backup folder', () => join(t.dataDir, 'backups')],
+      ['a folder around the data folder', () => dirname(t.dataDir)],
+      ['the filesystem root', () => '/'],
+    ])('refuses %s as a root, on create and on update, storing nothing', async (_label, root) => {
+      const before = (await t.as(t.admin).get('/libraries').expect(200)).body as unknown[];
+      const created = await t
+        .as(t.admin)
+        .post('/libraries')
+        .send({ name: 'x', type: 'photos', root: root() })
+        .expect(400);
+      expect(created.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(created.body.message).toContain('data or backup folder');
+      const id = await t.createLibrary({ name: 'rootless' });
+      await t.as(t.admin).patch(`/libraries/${id}`).send({ root: root() }).expect(400);
+      const after = (await t.as(t.admin).get(`/libraries/${id}`).expect(200)).body as LibraryBody;
+      expect(after.root).toBeNull();
+      expect((await t.as(t.admin).get('/libraries').expect(200)).body).toHaveLength(
+        before.length + 1,
+      );
+      await t.as(t.admin).delete(`/libraries/${id}`).expect(204);
     });
 
     it.each([

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseService } from '../src/database/database.service.js';
@@ -32,6 +32,10 @@ const endedFor = (mediaId: string) => (event: ReceivedEvent) =>
   event.type === 'convert_progress' &&
   convertOf(event).mediaId === mediaId &&
   ['completed', 'failed', 'canceled'].includes(convertOf(event).status);
+
+const hlsPlaylist = (segment: string) =>
+  `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n${segment}\n#EXT-X-ENDLIST\n`;
+const concatList = (segment: string) => `ffconcat version 1.0\nfile '${segment}'\n`;
 
 describe('conversions', () => {
   let t: TestApp;
@@ -246,11 +250,13 @@ describe('conversions', () => {
   });
 
   it('reports a conversion ffmpeg cannot do, and keeps nothing of it', async () => {
+    // A Matroska signature, then nothing ffmpeg can read.
+    const broken = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.from('junk')]);
     const junk = (
       await t
         .as(t.admin)
         .post(`/libraries/${library}/upload`)
-        .attach('file', Buffer.from('not a video at all'), 'junk.mp4')
+        .attach('file', broken, 'junk.mkv')
         .expect(201)
     ).body as { id: string };
     const stream = await watch(reader, ['convert_progress', 'medias']);
@@ -264,6 +270,70 @@ describe('conversions', () => {
     expect(await database.db.selectFrom('medias').select('id').execute()).toHaveLength(
       before.length,
     );
+  });
+
+  describe('an input that would have ffmpeg open another file', () => {
+    /** The path of a media of the other library: what the attacker wants to read. */
+    let secret: string;
+
+    beforeAll(async () => {
+      const { id } = await upload(join(workDir, 'clip.mp4'), otherLibrary);
+      secret = (await rowOf(id))?.path as string;
+    });
+
+    it.each([
+      ['an HLS playlist', 'x.m3u8', () => hlsPlaylist(secret)],
+      ['an HLS playlist named as a video', 'x.mp4', () => hlsPlaylist(secret)],
+      ['a concat list', 'x.mp4', () => concatList(secret)],
+      ['a playlist of a URL', 'x.mp4', () => hlsPlaylist('http://127.0.0.1:9/segment.ts')],
+      ['an image (the start of an image sequence)', 'x%03d.mp4', () => '\x89PNG\r\n\x1a\n'],
+    ])('refuses %s (%s) with 400, and converts nothing', async (_what, name, contents) => {
+      expect(existsSync(secret)).toBe(true);
+      const hostile = (
+        await t
+          .as(libraryAdmin)
+          .post(`/libraries/${library}/upload`)
+          .attach('file', Buffer.from(contents(), 'latin1'), name)
+          .expect(201)
+      ).body as { id: string };
+      const before = await database.db.selectFrom('medias').select('id').execute();
+      const response = await t
+        .as(libraryAdmin)
+        .post(convertUrl(hostile.id))
+        .send({ container: 'mkv', videoCodec: 'copy', audioCodec: 'none' })
+        .expect(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(response.body.message).toContain('not in a container conversions accept');
+      await t.as(libraryAdmin).get(convertUrl(hostile.id)).expect(404);
+      expect(await database.db.selectFrom('medias').select('id').execute()).toHaveLength(
+        before.length,
+      );
+    });
+
+    it('fails a waiting conversion whose file was replaced by a playlist, writing nothing', async () => {
+      const victim = await upload(join(workDir, 'clip.mp4'));
+      const path = (await rowOf(victim.id))?.path as string;
+      const stream = await watch(reader, ['convert_progress', 'medias']);
+      await t
+        .as(libraryAdmin)
+        .post(convertUrl(longClip.id))
+        .send({ container: 'mp4', preset: 'small' })
+        .expect(202);
+      await t
+        .as(libraryAdmin)
+        .post(convertUrl(victim.id))
+        .send({ container: 'mkv', videoCodec: 'copy', audioCodec: 'none' })
+        .expect(202);
+      writeFileSync(path, hlsPlaylist(secret));
+      await t.as(libraryAdmin).delete(convertUrl(longClip.id)).expect(204);
+      const end = convertOf(await waitForEvent(stream, endedFor(victim.id), 30_000));
+      expect(end).toMatchObject({
+        status: 'failed',
+        error: 'the source is not in a container conversions accept',
+      });
+      expect(stream.events.some((event) => event.type === 'medias')).toBe(false);
+      expect(partials()).toEqual([]);
+    });
   });
 
   it('cancels the conversion of a library that is deleted', async () => {

@@ -160,7 +160,8 @@ describe('uploads', () => {
   });
 
   it('refuses an upload into a library whose root is missing, and creates no folder', async () => {
-    const missingRoot = join(t.dataDir, 'unmounted', 'disk');
+    // Beside the data folder: a root may not lie inside it.
+    const missingRoot = join(`${t.dataDir}-unmounted`, 'disk');
     const unmounted = await t.createLibrary({ name: 'Unmounted', root: missingRoot });
     const response = await upload(t.admin, unmounted)
       .attach('file', Buffer.from('x'), 'x.txt')
@@ -168,7 +169,7 @@ describe('uploads', () => {
     expect(response.body).toMatchObject({
       message: 'The root folder of this library is missing',
     });
-    expect(existsSync(join(t.dataDir, 'unmounted'))).toBe(false);
+    expect(existsSync(`${t.dataDir}-unmounted`)).toBe(false);
   });
 
   it('needs the write role', async () => {
@@ -179,7 +180,6 @@ describe('uploads', () => {
 
   it.each([
     ['no file', (request: ReturnType<typeof upload>) => request.field('name', 'x')],
-    ['not multipart', (request: ReturnType<typeof upload>) => request.send({ file: 'x' })],
     [
       'an unknown field',
       (request: ReturnType<typeof upload>) =>

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { DatabaseService } from '../src/database/database.service.js';
 import { binaryBody } from './support/binary-body.js';
 import { expectOnlySentinel, openStream } from './support/event-streams.js';
 import type { RecordingEventSource } from './support/sse-client.js';
 import {
+  ADMIN,
   createLibraryCast,
   createTestApp,
   type TestApp,
@@ -429,6 +431,8 @@ describe('medias', () => {
       ['bytes=-100', 900, 999],
       ['bytes=990-', 990, 999],
       ['bytes=500-5000', 500, 999],
+      ['bytes=0-99999999999999999999', 0, 999],
+      ['bytes=-99999999999999999999', 0, 999],
     ])('serves %s', async (range, start, end) => {
       const response = await get(range).expect(206);
       expect(response.headers['content-range']).toBe(`bytes ${start}-${end}/1000`);
@@ -448,6 +452,28 @@ describe('medias', () => {
       expect(bytesOf(stale)).toHaveLength(1000);
       const { etag } = (await get().expect(200)).headers as Record<string, string>;
       await get('bytes=0-9').set('If-Range', etag).expect(206);
+    });
+
+    it('refuses a file replaced by a FIFO at once, and the server stays responsive', async () => {
+      const victim = (
+        await t
+          .as(writer)
+          .post(`/libraries/${library}/upload`)
+          .attach('file', content, 'victim.mp4')
+          .expect(201)
+      ).body as MediaBody;
+      const path = (await rowOf(victim.id))?.path as string;
+      rmSync(path);
+      execFileSync('mkfifo', [path]);
+      // More readers than libuv has threads: a blocking open would hold every one of them.
+      const reads = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          t.as(reader).get(`${medias()}/${victim.id}/file`).timeout(3000),
+        ),
+      );
+      expect(reads.map((response) => response.status)).toEqual(Array(6).fill(404));
+      await t.http().post('/auth/login').send(ADMIN).timeout(3000).expect(200);
+      rmSync(path);
     });
 
     it('answers HEAD without a body', async () => {

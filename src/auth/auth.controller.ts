@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../access/principal.js';
 import { CurrentPrincipal, Public } from './auth.decorators.js';
@@ -15,12 +21,13 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponseDto })
+  @ApiTooManyRequestsResponse({ description: 'too many failed logins; see Retry-After' })
   async login(
     @Body() body: LoginDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<LoginResponseDto> {
-    const result = await this.auth.login(body);
+    const result = await this.auth.login(body, request.ip ?? request.socket.remoteAddress ?? '');
     response.cookie('token', result.accessToken, {
       httpOnly: true,
       sameSite: 'strict',

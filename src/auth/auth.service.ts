@@ -2,18 +2,62 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
 import { UsersService } from '../users/users.service.js';
 import type { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
+import { RetryLaterException } from '../common/retry-later.exception.js';
+import { FailureThrottle, type ThrottlePolicy } from './failure-throttle.js';
 import { TokenService } from './token.service.js';
+
+/**
+ * A username may fail 5 times, then waits 1 s, 2 s, 4 s ... at most a minute after each further
+ * failure: guessing is slow, and nobody can keep a user locked out for longer than that.
+ */
+const BY_USERNAME: ThrottlePolicy = {
+  freeFailures: 5,
+  firstDelayMs: 1000,
+  maxDelayMs: 60_000,
+  forgetAfterMs: 15 * 60_000,
+  maxKeys: 100_000,
+};
+/** An address that tries many usernames waits longer, up to a quarter of an hour. */
+const BY_ADDRESS: ThrottlePolicy = {
+  freeFailures: 20,
+  firstDelayMs: 1000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+  maxKeys: 100_000,
+};
 
 @Injectable()
 export class AuthService {
+  private readonly failuresByUsername = new FailureThrottle(BY_USERNAME);
+  private readonly failuresByAddress = new FailureThrottle(BY_ADDRESS);
+
   constructor(
     private readonly users: UsersService,
     private readonly tokens: TokenService,
   ) {}
 
-  async login({ username, password }: LoginDto): Promise<LoginResponseDto> {
+  /**
+   * Logs in, unless the username or the client's address failed too often lately (429 with
+   * `Retry-After`). Each attempt counts as a failure before the password is checked, so a burst
+   * of parallel guesses is throttled like one after another; a success takes it back.
+   */
+  async login({ username, password }: LoginDto, address: string): Promise<LoginResponseDto> {
+    const userKey = username.toLowerCase();
+    const now = Date.now();
+    const waitMs = Math.max(
+      this.failuresByUsername.waitMs(userKey, now),
+      this.failuresByAddress.waitMs(address, now),
+    );
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new RetryLaterException(`Too many failed logins: try again in ${seconds} s`, seconds);
+    }
+    this.failuresByUsername.failed(userKey, now);
+    this.failuresByAddress.failed(address, now);
     const user = await this.users.authenticate(username, password);
     if (!user) throw new UnauthorizedException('Wrong username or password');
+    this.failuresByUsername.succeeded(userKey);
+    this.failuresByAddress.forgiveOne(address);
     return {
       accessToken: this.tokens.sign(user.id),
       tokenType: 'Bearer',

@@ -36,6 +36,9 @@ async function physicalPath(path: string): Promise<string> {
     return await realpath(path);
   } catch (error) {
     if (errorCode(error) === 'ENOTDIR') throw new BackupPathError('path runs through a file');
+    if (errorCode(error) === 'ELOOP')
+      throw new BackupPathError('path runs through a loop of links');
+    if (errorCode(error) === 'ENAMETOOLONG') throw new BackupPathError('path is too long');
     if (errorCode(error) !== 'ENOENT') throw error;
     const link = await lstat(path).catch(() => undefined);
     if (link?.isSymbolicLink()) throw new BackupPathError('path runs through a broken link');
@@ -137,8 +140,13 @@ export class BackupArchiveAdapter {
    */
   async checkDirectory(requested: string): Promise<string> {
     const target = resolveInside(this.baseDir, requested);
-    if (!isInside(await physicalPath(this.baseDir), await physicalPath(target))) {
+    const physical = await physicalPath(target);
+    if (!isInside(await physicalPath(this.baseDir), physical)) {
       throw new BackupPathError('path must stay inside the backup directory (a link leads out)');
+    }
+    const existing = await stat(physical).catch(() => undefined);
+    if (existing !== undefined && !existing.isDirectory()) {
+      throw new BackupPathError('path names a file, not a folder');
     }
     return relativeInside(this.baseDir, target);
   }

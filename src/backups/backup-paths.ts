@@ -1,7 +1,11 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
-/** A requested backup path that cannot be used: it would leave the backup directory. */
+/** A requested backup path that cannot be used: it would leave the backup directory, or is unusable. */
 export class BackupPathError extends Error {}
+
+/** Linux's limits (PATH_MAX, NAME_MAX): past them the file system answers with an error. */
+const MAX_PATH_BYTES = 4095; // PATH_MAX, less its NUL
+const MAX_NAME_BYTES = 255;
 
 /** Whether `target` is `base` or lies under it; both absolute and normalised. */
 export function isInside(base: string, target: string): boolean {
@@ -18,6 +22,12 @@ export function resolveInside(base: string, requested: string): string {
     throw new BackupPathError('path must be a non-empty path without NUL characters');
   }
   const target = resolve(base, requested);
+  if (Buffer.byteLength(target) > MAX_PATH_BYTES) {
+    throw new BackupPathError(`path must be at most ${MAX_PATH_BYTES} bytes long`);
+  }
+  if (target.split(sep).some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
+    throw new BackupPathError(`each name in path must be at most ${MAX_NAME_BYTES} bytes long`);
+  }
   if (!isInside(resolve(base), target)) {
     throw new BackupPathError('path must stay inside the backup directory');
   }

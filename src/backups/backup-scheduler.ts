@@ -24,7 +24,12 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(new Date()), TICK_MS);
+    this.timer = setInterval(() => {
+      // A database error here must not become an unhandled rejection: the next tick tries again.
+      this.tick(new Date()).catch((error: unknown) => {
+        this.logger.error(`The backup schedule could not be read: ${String(error)}`);
+      });
+    }, TICK_MS);
     this.timer.unref();
   }
 

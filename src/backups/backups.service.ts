@@ -298,9 +298,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
       const reason = signal.aborted ? (signal.reason as Error) : (error as Error);
       await writer?.abort(reason);
       const message =
-        error instanceof BackupPathError || signal.aborted
-          ? reason.message
-          : `the run failed: ${reason.message}`;
+        error instanceof BackupPathError || signal.aborted ? reason.message : runFailure(reason);
       if (!signal.aborted) this.logger.warn(`Backup ${backup.id} failed: ${reason.message}`);
       const now = Date.now();
       await this.finish(backup.id, {
@@ -404,4 +402,25 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     }
     return record;
   }
+}
+
+const FAILURES_BY_CODE: Record<string, string> = {
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the disk is read-only',
+  ENAMETOOLONG: 'a path is too long',
+  EMFILE: 'too many open files',
+  EIO: 'an input/output error',
+};
+
+/**
+ * What a failed run tells its clients, who may be library admins: the kind of failure, never the
+ * error's own message, which names server paths. The log has the whole of it.
+ */
+function runFailure(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return 'the run failed';
+  return `the run failed: ${FAILURES_BY_CODE[code] ?? code}`;
 }

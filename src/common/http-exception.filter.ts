@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { RetryLaterException } from './retry-later.exception.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -55,6 +56,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (response.headersSent) {
       response.destroy();
       return;
+    }
+    if (exception instanceof RetryLaterException) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     }
     response.status(body.statusCode).json(body);
   }

@@ -28,6 +28,8 @@ export interface AppConfig {
   /** How many conversions run at once; the others wait in line. */
   convertConcurrency: number;
   sse: SseConfig;
+  /** Streams one user may hold open at once, SSE and Socket.IO together. */
+  streamsPerUser: number;
   /** Mounts the benchmark's publish endpoint; never set in a normal start. */
   benchPublish: boolean;
 }
@@ -140,6 +142,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),
       handover: read.choice('SSE_HANDOVER', 'auto', ['auto', 'off'] as const),
     },
+    streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
     benchPublish: read.flag('REELAY_BENCH_PUBLISH'),
   };
   if (read.errors.length > 0) {

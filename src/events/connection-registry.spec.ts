@@ -14,13 +14,19 @@ function accessWith(): AccessService {
   return access;
 }
 
-function connectionOf(access: AccessService, userId: string, filter: LibraryFilter = null) {
+function connectionOf(
+  access: AccessService,
+  userId: string,
+  filter: LibraryFilter = null,
+  expiresAt = Number.MAX_SAFE_INTEGER,
+) {
   const principal = access.principalFor(userId);
   if (!principal) throw new Error(`no account ${userId}`);
   const connection: EventConnection & { name: string } = {
     name: `${userId}${filter ? `:${[...filter].join(',')}` : ''}`,
     principal,
     filter,
+    expiresAt,
     pendingBytes: 10,
     pendingEvents: 1,
   };
@@ -80,5 +86,15 @@ describe('ConnectionRegistry', () => {
       ['admin', 'full'],
       ['reader', 'reader'],
     ]);
+  });
+
+  it('hands nothing to a connection whose token has expired, not even before it is closed', () => {
+    const registry = new ConnectionRegistry<ReturnType<typeof connectionOf>>();
+    registry.add(connectionOf(access, 'admin', null, Date.now() - 1));
+    registry.add(connectionOf(access, 'reader', null, Date.now() + 60_000));
+    const event = hub.publish('tags', { library: 'lib-1', tags: [] });
+    const received: string[] = [];
+    registry.forEachReceiver(event, access, (connection) => received.push(connection.name));
+    expect(received).toEqual(['reader']);
   });
 });

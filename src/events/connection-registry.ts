@@ -7,6 +7,8 @@ import type { EventVariant, PublishedEvent } from './published-event.js';
 export interface EventConnection {
   readonly principal: Principal;
   readonly filter: LibraryFilter;
+  /** When the token that opened it expires (epoch ms): no event reaches it from then on. */
+  readonly expiresAt: number;
   readonly pendingBytes: number;
   readonly pendingEvents: number;
 }
@@ -63,18 +65,24 @@ export class ConnectionRegistry<C extends EventConnection> implements Iterable<C
     return { connections: this.count, queuedBytes, queuedEvents };
   }
 
-  /** Calls `deliver` for each connection that may receive the event and whose filter passes it. */
+  /**
+   * Calls `deliver` for each connection that may receive the event and whose filter passes it. A
+   * connection whose token has expired gets nothing, even before its transport's sweep ends it.
+   */
   forEachReceiver(
     event: PublishedEvent,
     access: AccessService,
     deliver: (connection: C, variant: EventVariant) => void,
   ): void {
     if (this.count === 0) return;
+    const now = Date.now();
     forEachRecipient(event, access, (userId, variant) => {
       const connections = this.byUser.get(userId);
       if (connections === undefined) return;
       for (const connection of connections) {
-        if (passesLibraryFilter(connection.filter, event.library)) deliver(connection, variant);
+        if (connection.expiresAt > now && passesLibraryFilter(connection.filter, event.library)) {
+          deliver(connection, variant);
+        }
       }
     });
   }

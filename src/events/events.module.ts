@@ -8,6 +8,7 @@ import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
 import { SseService } from './sse/sse.service.js';
 import { StreamSocketMiddleware } from './sse/stream-socket.middleware.js';
+import { StreamQuota } from './stream-quota.js';
 
 /**
  * The real-time event system. Domain modules import it for EventsPublisher, its only export;
@@ -16,7 +17,7 @@ import { StreamSocketMiddleware } from './sse/stream-socket.middleware.js';
 @Module({
   imports: [AccessModule],
   controllers: [SseController, EventsController],
-  providers: [EventHub, EventsPublisher, SseService, SocketService, SocketGateway],
+  providers: [EventHub, EventsPublisher, StreamQuota, SseService, SocketService, SocketGateway],
   exports: [EventsPublisher],
 })
 export class EventsModule implements NestModule {

@@ -1,8 +1,14 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type Observable, Subject } from 'rxjs';
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { realpath, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
 import type { LibraryRole } from '../access/roles.js';
@@ -57,6 +63,32 @@ export class LibrariesService {
     return library;
   }
 
+  /**
+   * A root as stored: an absolute path that neither lies in nor holds the server's data or
+   * backup folder, whose readers could otherwise download the database and the archives.
+   */
+  private async checkedRoot(root: string): Promise<string> {
+    const absolute = resolve(root);
+    const real = await realpath(absolute).catch(() => absolute);
+    const guardedDirs = [this.config.dataDir, this.config.backupDir].map((dir) => resolve(dir));
+    const guardedReals = await Promise.all(
+      guardedDirs.map((dir) => realpath(dir).catch(() => dir)),
+    );
+    for (const [index, guardedDir] of guardedDirs.entries()) {
+      for (const [candidate, guarded] of [
+        [absolute, guardedDir],
+        [real, guardedReals[index]],
+      ]) {
+        if (isWithin(guarded, candidate) || isWithin(candidate, guarded)) {
+          throw new BadRequestException(
+            "A library's root may not lie inside the server's data or backup folder, nor hold one",
+          );
+        }
+      }
+    }
+    return absolute;
+  }
+
   /** Where files of the library live: its root if it has one, else a folder of its own. */
   storageDir(library: LibraryRecord): string {
     return library.root ?? this.managedStorageDir(library.id);
@@ -68,7 +100,7 @@ export class LibrariesService {
       id: randomUUID(),
       name: input.name,
       type: input.type,
-      root: input.root === undefined ? null : resolve(input.root),
+      root: input.root === undefined ? null : await this.checkedRoot(input.root),
       settings: JSON.stringify(input.settings ?? {}),
       credentials: input.credentials === undefined ? null : JSON.stringify(input.credentials),
       created_at: now,
@@ -99,7 +131,7 @@ export class LibrariesService {
     const updated = await this.repository.update(id, {
       name: input.name,
       type: input.type,
-      root: input.root === undefined ? undefined : resolve(input.root),
+      root: input.root === undefined ? undefined : await this.checkedRoot(input.root),
       settings: input.settings === undefined ? undefined : JSON.stringify(input.settings),
       credentials: input.credentials === undefined ? undefined : JSON.stringify(input.credentials),
       updated_at: Date.now(),
@@ -143,4 +175,10 @@ export class LibrariesService {
     const role = principal.roleIn(record.id);
     return role === 'admin' ? { ...visible, root, settings, role } : { ...visible, role };
   }
+}
+
+/** Whether `path` is `folder` or lies below it. */
+function isWithin(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

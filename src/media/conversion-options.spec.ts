@@ -42,7 +42,11 @@ describe('planConversion', () => {
 
 describe('ffmpegArguments', () => {
   it('builds an h264 mp4 command line', () => {
-    const args = ffmpegArguments(plan({ container: 'mp4', maxHeight: 720 }), '/in/a.mkv', '/out/b');
+    const args = ffmpegArguments(
+      plan({ container: 'mp4', maxHeight: 720 }),
+      { path: '/in/a.mkv', demuxer: 'matroska' },
+      '/out/b',
+    );
     expect(args).toEqual([
       '-hide_banner',
       '-nostdin',
@@ -51,6 +55,10 @@ describe('ffmpegArguments', () => {
       'error',
       '-progress',
       'pipe:1',
+      '-protocol_whitelist',
+      'file',
+      '-f',
+      'matroska',
       '-i',
       'file:/in/a.mkv',
       '-map',
@@ -81,13 +89,17 @@ describe('ffmpegArguments', () => {
   });
 
   it('drops the audio when asked', () => {
-    const args = ffmpegArguments(plan({ container: 'webm', audioCodec: 'none' }), '/a', '/b');
+    const args = ffmpegArguments(
+      plan({ container: 'webm', audioCodec: 'none' }),
+      { path: '/a', demuxer: 'mov' },
+      '/b',
+    );
     expect(args).toContain('-an');
     expect(args.filter((arg) => arg === '-map')).toHaveLength(1);
     expect(encodersFor(plan({ container: 'webm', audioCodec: 'none' }))).toEqual(['libvpx-vp9']);
   });
 
-  it('only ever holds constants besides the two paths', () => {
+  it('only ever holds constants besides the two paths, and reads the input as one container through file: alone', () => {
     const allowed = new Set(
       CONTAINERS.flatMap((container) =>
         VIDEO_CODECS.flatMap((videoCodec) =>
@@ -101,7 +113,9 @@ describe('ffmpegArguments', () => {
                   preset,
                   maxHeight,
                 });
-                return 'error' in result ? [] : ffmpegArguments(result, '/in', '/out');
+                return 'error' in result
+                  ? []
+                  : ffmpegArguments(result, { path: '/in', demuxer: 'mov' }, '/out');
               }),
             ),
           ),
@@ -119,8 +133,15 @@ describe('ffmpegArguments', () => {
         (container, videoCodec, audioCodec, preset, maxHeight, path) => {
           const result = planConversion({ container, videoCodec, audioCodec, preset, maxHeight });
           if ('error' in result) return;
-          const args = ffmpegArguments(result, `/${path}`, '/out');
+          const args = ffmpegArguments(result, { path: `/${path}`, demuxer: 'mov' }, '/out');
           expect(args).toContain(`file:/${path}`);
+          const input = args.indexOf('-i');
+          expect(args.slice(input - 4, input)).toEqual([
+            '-protocol_whitelist',
+            'file',
+            '-f',
+            'mov',
+          ]);
           for (const arg of args) {
             if (arg === `file:/${path}`) continue;
             expect(allowed).toContain(arg);

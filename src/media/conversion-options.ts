@@ -32,6 +32,8 @@ export interface ConversionPlan {
 
 interface ContainerFormat {
   muxer: string;
+  /** The demuxer that reads the output back. */
+  demuxer: string;
   extension: string;
   mimetype: string;
   video: readonly VideoCodec[];
@@ -42,6 +44,7 @@ interface ContainerFormat {
 export const CONTAINER_FORMATS: Readonly<Record<Container, ContainerFormat>> = {
   mp4: {
     muxer: 'mp4',
+    demuxer: 'mov',
     extension: '.mp4',
     mimetype: 'video/mp4',
     video: ['h264', 'hevc', 'copy'],
@@ -50,6 +53,7 @@ export const CONTAINER_FORMATS: Readonly<Record<Container, ContainerFormat>> = {
   },
   mkv: {
     muxer: 'matroska',
+    demuxer: 'matroska',
     extension: '.mkv',
     mimetype: 'video/x-matroska',
     video: VIDEO_CODECS,
@@ -58,6 +62,7 @@ export const CONTAINER_FORMATS: Readonly<Record<Container, ContainerFormat>> = {
   },
   webm: {
     muxer: 'webm',
+    demuxer: 'matroska',
     extension: '.webm',
     mimetype: 'video/webm',
     video: ['vp9', 'copy'],
@@ -179,10 +184,21 @@ function audioArguments(plan: ConversionPlan): string[] {
 }
 
 /**
- * The command line for a plan. Paths go through the `file:` protocol so that ffmpeg never reads
- * a name as another protocol or an option; `-progress pipe:1` reports on stdout.
+ * How ffmpeg is to read a file: as the given container only (never as a playlist, a concat
+ * list or an image sequence, whatever its contents), through the `file:` protocol alone, so that
+ * nothing in it can make ffmpeg open another file or a URL, and a name is never read as another
+ * protocol or an option.
  */
-export function ffmpegArguments(plan: ConversionPlan, input: string, output: string): string[] {
+export function inputArguments(path: string, demuxer: string): string[] {
+  return ['-protocol_whitelist', 'file', '-f', demuxer, '-i', `file:${path}`];
+}
+
+/** The command line for a plan; `-progress pipe:1` reports on stdout. */
+export function ffmpegArguments(
+  plan: ConversionPlan,
+  input: { path: string; demuxer: string },
+  output: string,
+): string[] {
   const maps = ['-map', '0:v:0?'];
   if (plan.audioCodec !== 'none') maps.push('-map', '0:a:0?');
   const mp4 = plan.container === 'mp4' ? ['-movflags', '+faststart'] : [];
@@ -194,8 +210,7 @@ export function ffmpegArguments(plan: ConversionPlan, input: string, output: str
     'error',
     '-progress',
     'pipe:1',
-    '-i',
-    `file:${input}`,
+    ...inputArguments(input.path, input.demuxer),
     ...maps,
     ...videoArguments(plan),
     ...audioArguments(plan),

@@ -5,6 +5,7 @@ import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
+import { inputArguments } from './conversion-options.js';
 import {
   type FfmpegProgress,
   FfmpegProgressParser,
@@ -82,11 +83,11 @@ export class FfmpegAdapter {
     return this.encoders;
   }
 
-  /** Duration and size of a media file, from what `ffmpeg -i` prints about it. */
-  async probe(binary: string, path: string): Promise<ProbeResult> {
+  /** Duration and size of a media file, from what `ffmpeg -i` prints about it, read as `demuxer`. */
+  async probe(binary: string, path: string, demuxer: string): Promise<ProbeResult> {
     const stderr = await this.capture(
       binary,
-      ['-hide_banner', '-nostdin', '-i', `file:${path}`],
+      ['-hide_banner', '-nostdin', ...inputArguments(path, demuxer)],
       'stderr',
       PROBE_STDERR_BYTES,
     );

@@ -14,6 +14,10 @@ describe('decideRange', () => {
     ['bytes=90-500', { kind: 'partial', start: 90, end: 99 }],
     ['bytes=99-99', { kind: 'partial', start: 99, end: 99 }],
     ['BYTES= 1 - 2 ', { kind: 'partial', start: 1, end: 2 }],
+    // RFC 9110: a last position past the end means the end, however many digits it has.
+    ['bytes=0-99999999999999999999', { kind: 'partial', start: 0, end: 99 }],
+    ['bytes=-99999999999999999999', { kind: 'partial', start: 0, end: 99 }],
+    [`bytes=5-${'9'.repeat(400)}`, { kind: 'partial', start: 5, end: 99 }],
   ])('reads %s on a 100-byte file', (header, expected) => {
     expect(decideRange(header, 100)).toEqual(expected);
   });

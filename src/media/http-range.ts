@@ -16,14 +16,9 @@ export function decideRange(header: string | undefined, size: number): RangeDeci
   if (!match) return { kind: 'full' };
   const [, first, last] = match;
   if (first === '' && last === '') return { kind: 'full' };
+  // Positions past any file's size, however many digits, are clamped to the size below.
   const start = first === '' ? undefined : Number(first);
   const end = last === '' ? undefined : Number(last);
-  if (
-    (start !== undefined && !Number.isSafeInteger(start)) ||
-    (end !== undefined && !Number.isSafeInteger(end))
-  ) {
-    return { kind: 'unsatisfiable' };
-  }
   if (start === undefined) {
     // A suffix range: the last `end` bytes.
     const length = end as number;

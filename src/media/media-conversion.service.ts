@@ -28,6 +28,12 @@ import {
 } from './conversion-options.js';
 import { FfmpegAdapter } from './ffmpeg.adapter.js';
 import { conversionPercent } from './ffmpeg-output.js';
+import {
+  ACCEPTED_CONTAINERS,
+  CONTAINER_HEAD_BYTES,
+  detectContainer,
+  type InputContainer,
+} from './media-container.js';
 import type { ConversionJobDto, ConvertMediaDto } from './media.dto.js';
 import { type MediaRecord, toMedia } from './media.mapper.js';
 import { MediaRepository } from './media.repository.js';
@@ -124,6 +130,11 @@ export class MediaConversionService
     }
     const plan = planConversion(request);
     if ('error' in plan) throw new BadRequestException(plan.error);
+    if ((await this.containerOf(media.path)) === null) {
+      throw new BadRequestException(
+        `Media ${mediaId} is not in a container conversions accept (${ACCEPTED_CONTAINERS.join(', ')})`,
+      );
+    }
     const encoders = await this.ffmpeg.availableEncoders(binary);
     const missing = encodersFor(plan).filter((encoder) => !encoders.has(encoder));
     if (missing.length > 0) {
@@ -249,12 +260,17 @@ export class MediaConversionService
       const outputId = randomUUID();
       const name = storedFileName(outputId, format.extension);
       partial = fileInside(folder, partialFileName(name));
-      const input = await this.ffmpeg.probe(job.binary, source.path);
+      // Checked again: the file may have been replaced since the request.
+      const container = await this.containerOf(source.path);
+      if (container === null) {
+        throw new JobFailed('the source is not in a container conversions accept');
+      }
+      const input = await this.ffmpeg.probe(job.binary, source.path, container.demuxer);
       if (job.cancelReason !== null) throw new JobCanceled(job.cancelReason);
 
       const run = this.ffmpeg.run(
         job.binary,
-        ffmpegArguments(job.plan, source.path, partial),
+        ffmpegArguments(job.plan, { path: source.path, demuxer: container.demuxer }, partial),
         (block) => {
           // 100 % is told once the output is a media.
           const percent = Math.min(99, conversionPercent(block.outTimeUs, input.durationMs));
@@ -275,7 +291,7 @@ export class MediaConversionService
       final = fileInside(folder, name);
       await this.storage.moveInto(partial, final);
       partial = null;
-      const output = await this.ffmpeg.probe(job.binary, final);
+      const output = await this.ffmpeg.probe(job.binary, final, format.demuxer);
       const facts = await this.storage.facts(final);
       const now = Date.now();
       const record: MediaRecord = {
@@ -326,6 +342,12 @@ export class MediaConversionService
     if (status === 'completed') job.progress = 100;
     this.tell(job);
     job.settle();
+  }
+
+  /** The accepted container a stored file is in, from its first bytes; null if none. */
+  private async containerOf(path: string): Promise<InputContainer | null> {
+    const head = await this.storage.readHead(path, CONTAINER_HEAD_BYTES);
+    return head === null ? null : detectContainer(head);
   }
 
   private tell(job: Job): void {

@@ -92,10 +92,42 @@ export class MediaStorage {
    * was stored (a link now stands somewhere in its path).
    */
   async openFile(path: string): Promise<OpenedFile | null> {
+    const opened = await this.openRegular(path);
+    if (opened === null) return null;
+    const { handle, size, modified } = opened;
+    return {
+      size,
+      modified,
+      stream: (start, end) => handle.createReadStream({ start, end, autoClose: true }),
+      close: () => handle.close(),
+    };
+  }
+
+  /** The first bytes of a stored file (fewer if it is shorter), or null as for `openFile`. */
+  async readHead(path: string, length: number): Promise<Buffer | null> {
+    const opened = await this.openRegular(path);
+    if (opened === null) return null;
+    try {
+      const buffer = Buffer.alloc(Math.min(length, opened.size));
+      const { bytesRead } = await opened.handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await opened.handle.close();
+    }
+  }
+
+  /**
+   * Opens a stored path that is still a plain regular file. Non-blocking, and checked on the
+   * opened descriptor: a FIFO or a device put in a file's place would otherwise hold one of
+   * libuv's few threads until someone writes to it, and with them every file read and login.
+   */
+  private async openRegular(
+    path: string,
+  ): Promise<{ handle: FileHandle; size: number; modified: number } | null> {
     if ((await realpath(path).catch(() => null)) !== path) return null;
     let handle: FileHandle;
     try {
-      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch {
       return null;
     }
@@ -104,12 +136,7 @@ export class MediaStorage {
       await handle.close();
       return null;
     }
-    return {
-      size: stats.size,
-      modified: Math.floor(stats.mtimeMs),
-      stream: (start, end) => handle.createReadStream({ start, end, autoClose: true }),
-      close: () => handle.close(),
-    };
+    return { handle, size: stats.size, modified: Math.floor(stats.mtimeMs) };
   }
 
   /** Whether a stored path still leads to a regular file, with no link anywhere in it. */

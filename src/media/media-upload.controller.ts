@@ -5,6 +5,7 @@ import type { Principal } from '../access/principal.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Media } from '../events/events.types.js';
 import { MediaDto } from './media.dto.js';
+import { TakesMultipart } from '../common/json-body.guard.js';
 import { MediaUploadService } from './media-upload.service.js';
 
 @ApiTags('medias')
@@ -14,6 +15,7 @@ export class MediaUploadController {
   constructor(private readonly uploads: MediaUploadService) {}
 
   @Post()
+  @TakesMultipart()
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {

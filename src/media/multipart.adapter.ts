@@ -49,6 +49,8 @@ export class MultipartAdapter {
     try {
       parser = busboy({
         headers: request.headers,
+        // File names are UTF-8 (as browsers send them), not latin1; `filename*` is decoded too.
+        defParamCharset: 'utf8',
         limits: {
           files: 1,
           fields: options.fieldNames.size,

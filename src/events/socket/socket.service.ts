@@ -21,6 +21,7 @@ import { type ConnectionStats, ConnectionRegistry } from '../connection-registry
 import { EventHub } from '../event-hub.js';
 import type { EventVariant, PublishedEvent } from '../published-event.js';
 import type { QueueLimits } from '../sse/sse-connection.js';
+import { StreamQuota } from '../stream-quota.js';
 import { SocketConnection } from './socket-connection.js';
 import { handshakeOptions, handshakeToken, type HandshakeOptions } from './socket-handshake.js';
 import { eventPacket, resyncPacket, type SocketPacket } from './socket-packets.js';
@@ -37,7 +38,7 @@ interface Session extends HandshakeOptions {
   expiresAt: number;
 }
 
-const EXPIRY_SWEEP_MS = 1000;
+const EXPIRY_SWEEP_MS = 500;
 
 /**
  * Delivers the hub's events to every connected Socket.IO client, by the same rules as
@@ -60,6 +61,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     private readonly hub: EventHub,
     private readonly access: AccessService,
     private readonly tokens: TokenService,
+    private readonly quota: StreamQuota,
   ) {
     this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
   }
@@ -98,8 +100,13 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     };
     try {
       const { principal, expiresAt } = this.tokens.verify(handshakeToken(sources));
-      this.sessions.set(socket, { principal, expiresAt, ...handshakeOptions(sources) });
+      const options = handshakeOptions(sources);
+      if (!this.quota.tryAcquire(principal.userId)) {
+        throw new HandshakeRefused(errorBody(429, this.quota.refusal));
+      }
+      this.sessions.set(socket, { principal, expiresAt, ...options });
     } catch (error) {
+      if (error instanceof HandshakeRefused) throw error;
       if (error instanceof TokenRejected || error instanceof HttpException) throw refusal(error);
       this.logger.error(error);
       throw new HandshakeRefused(errorBody(500, 'Internal server error'));
@@ -110,7 +117,12 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   open(socket: Socket): void {
     const session = this.sessions.get(socket);
     this.sessions.delete(socket);
-    if (!session || !session.principal.active || Date.now() >= session.expiresAt) {
+    if (!session) {
+      socket.disconnect(true);
+      return;
+    }
+    if (!session.principal.active || Date.now() >= session.expiresAt) {
+      this.quota.release(session.principal.userId);
       socket.disconnect(true);
       return;
     }
@@ -126,6 +138,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     socket.once('disconnect', () => {
       engine.off('drain', connection.onEngineDrain);
       this.connections.delete(connection);
+      this.quota.release(connection.principal.userId);
     });
     if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
     this.connections.add(connection);
@@ -150,7 +163,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Sweeps once a second: a token that expired ends its socket, as on SSE. */
+  /** Sweeps twice a second: a token that expired ends its socket, as on SSE. */
   private closeExpired(): void {
     const now = Date.now();
     for (const connection of this.connections) {

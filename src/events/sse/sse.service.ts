@@ -21,6 +21,8 @@ import { EventHub } from '../event-hub.js';
 import type { WireForms } from '../http-chunk.js';
 import type { PublishedEvent } from '../published-event.js';
 import { canHandOver, handOver, handoverHolds } from './response-handover.js';
+import { StreamQuota } from '../stream-quota.js';
+import { RetryLaterException } from '../../common/retry-later.exception.js';
 import { type QueueLimits, SseConnection } from './sse-connection.js';
 import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
 import { StreamSink } from './stream-sink.js';
@@ -67,6 +69,7 @@ export class SseService
     private readonly hub: EventHub,
     private readonly access: AccessService,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly quota: StreamQuota,
   ) {
     this.config = config.sse;
     this.retry = retryFrame(config.sse.retryMs);
@@ -86,7 +89,10 @@ export class SseService
       this.hub.events$.subscribe((event) => this.dispatch(event)),
       this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
     ];
-    const sweepMs = Math.max(10, Math.floor(this.config.keepaliveMs / 10));
+    const sweepMs = Math.max(
+      10,
+      Math.min(EXPIRY_SWEEP_MS, Math.floor(this.config.keepaliveMs / 10)),
+    );
     this.keepaliveTimer = setInterval(() => this.sweep(), sweepMs).unref();
   }
 
@@ -143,28 +149,60 @@ export class SseService
     return this.connections.stats;
   }
 
+  /**
+   * Opens a stream, or refuses it with 429 (before any byte of it) when the user already holds
+   * all the streams they may.
+   */
   open(
     principal: Principal,
     request: IncomingMessage,
     response: ServerResponse,
     options: SseStreamOptions,
   ): void {
+    if (!this.quota.tryAcquire(principal.userId)) {
+      throw new RetryLaterException(
+        this.quota.refusal,
+        Math.max(1, Math.ceil(this.config.retryMs / 1000)),
+      );
+    }
+    if (!this.begin(principal, request, response, options)) this.quota.release(principal.userId);
+  }
+
+  /** Starts the stream; false when none started, so its place in the quota is given back. */
+  private begin(
+    principal: Principal,
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: SseStreamOptions,
+  ): boolean {
     const socket = request.socket;
     // The client may have gone while the request was authenticated: 'close' would never come.
-    if (socket.destroyed) return;
+    if (socket.destroyed) return false;
     if (this.shuttingDown) {
       socket.destroy();
-      return;
+      return false;
     }
     // A pipelined request waits for the responses before it; so does its stream.
     if (response.socket === null) {
-      response.once('socket', () => this.open(principal, request, response, options));
-      return;
+      let settled = false;
+      response.once('socket', () => {
+        settled = true;
+        if (!this.begin(principal, request, response, options)) {
+          this.quota.release(principal.userId);
+        }
+      });
+      // Gone before its turn came: Node never hands the response a socket.
+      socket.once('close', () => {
+        if (settled) return;
+        settled = true;
+        this.quota.release(principal.userId);
+      });
+      return true;
     }
     // A HEAD response has no body, and frames written to the socket would break the protocol.
     if (request.method === 'HEAD') {
       response.writeHead(200, SSE_HEADERS).end();
-      return;
+      return false;
     }
     socket.setTimeout(0);
     socket.setNoDelay(true);
@@ -183,6 +221,7 @@ export class SseService
       now,
     );
     this.start(connection, sink, options.lastEventId, now);
+    return true;
   }
 
   /**
@@ -229,7 +268,10 @@ export class SseService
       () => {
         if (connection.drained()) this.schedule(connection);
       },
-      () => this.connections.delete(connection),
+      () => {
+        this.connections.delete(connection);
+        this.quota.release(connection.principal.userId);
+      },
     );
   }
 
@@ -286,6 +328,9 @@ export class SseService
     for (const connection of this.connections.ofUser(userId)) connection.close();
   }
 }
+
+/** How often streams are checked for an expired token: each ends within this of its expiry. */
+const EXPIRY_SWEEP_MS = 500;
 
 /** How long a shutdown waits for ended streams' last bytes to leave. */
 const FLUSH_ON_SHUTDOWN_MS = 1000;
