@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
-import { connect, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Subject } from 'rxjs';
 import { AccessService } from '../src/access/access.service.js';
 import { TokenService } from '../src/auth/token.service.js';
@@ -11,6 +11,7 @@ import { SseService } from '../src/events/sse/sse.service.js';
 import { RawSseClient, RecordingEventSource } from './support/sse-client.js';
 import { SseFrameClient } from './support/sse-frame-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
+import { rawExchange, until } from './support/raw-exchange.js';
 
 const KEEPALIVE_MS = 200;
 
@@ -276,32 +277,8 @@ describe('GET /sse: cleanup', () => {
   });
 });
 
-/** A raw connection that sends `request` as is and records every byte of the answer. */
-async function rawExchange(t: TestApp, request: string) {
-  const { port } = new URL(t.baseUrl);
-  const socket = connect(Number(port), '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const exchange = { socket, received: '', ended: false, closed: false };
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => (exchange.received += chunk));
-  socket.on('end', () => (exchange.ended = true));
-  socket.on('close', () => (exchange.closed = true));
-  socket.on('error', () => undefined);
-  socket.write(request);
-  return exchange;
-}
-
 const streamRequest = (token: string, version = '1.1', extra = '') =>
   `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // oxlint-disable-next-line no-await-in-loop -- one look at a time
-    await sleep(10);
-  }
-}
 
 describe('GET /sse: the connection, once the stream has it', () => {
   let t: TestApp;
@@ -349,7 +326,7 @@ describe('GET /sse: the connection, once the stream has it', () => {
   /** An open stream of a user of its own, ended by deleting that user. */
   async function userStream(version?: string, extra?: string) {
     const user = await t.createUser('admin');
-    const exchange = await rawExchange(t, streamRequest(user.token, version, extra));
+    const exchange = await rawExchange(t.baseUrl, streamRequest(user.token, version, extra));
     await until(() => exchange.received.includes('retry:'), 'the stream to open');
     const end = async () => {
       await t.as(t.admin).delete(`/users/${user.id}`).expect(204);
@@ -389,7 +366,7 @@ describe('GET /sse: the connection, once the stream has it', () => {
   ])(
     'keeps %s pipelined behind a stream waiting, unanswered, while the stream goes on',
     async (_name, behind) => {
-      const exchange = await rawExchange(t, streamRequest(t.admin.token) + behind());
+      const exchange = await rawExchange(t.baseUrl, streamRequest(t.admin.token) + behind());
       await until(() => exchange.received.includes('retry:'), 'the stream to open');
       tag('ahead-of-pipelined');
       await until(() => exchange.received.includes('ahead-of-pipelined'), 'the event');
@@ -401,7 +378,7 @@ describe('GET /sse: the connection, once the stream has it', () => {
   );
 
   it('closes a connection that sends another request once its stream is open, unanswered', async () => {
-    const exchange = await rawExchange(t, streamRequest(t.admin.token));
+    const exchange = await rawExchange(t.baseUrl, streamRequest(t.admin.token));
     await until(() => exchange.received.includes('retry:'), 'the stream to open');
     exchange.socket.write(
       `DELETE /libraries/${library} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.admin.token}\r\n\r\n`,

@@ -1,9 +1,9 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import { RecordingEventSource } from './support/sse-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
+import { rawExchange, until } from './support/raw-exchange.js';
 
 /**
  * The stream's write path on the running Node, both ways it can go: handed over from Node's
@@ -12,28 +12,6 @@ import { createTestApp, type TestApp } from './support/test-app.js';
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // oxlint-disable-next-line no-await-in-loop -- one look at a time
-    await sleep(10);
-  }
-}
-
-/** A raw connection that sends `request` as is and records every byte of the answer. */
-async function rawExchange(baseUrl: string, request: string) {
-  const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const exchange = { socket, received: '', ended: false };
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => (exchange.received += chunk));
-  socket.on('end', () => (exchange.ended = true));
-  socket.on('error', () => undefined);
-  socket.write(request);
-  return exchange;
-}
 
 const streamRequest = (token: string, version: string, connection: string) =>
   `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${connection}\r\n`;
