@@ -36,6 +36,8 @@ export class HandshakeRefused extends Error {
 interface Session extends HandshakeOptions {
   principal: Principal;
   expiresAt: number;
+  /** Gives back the socket's place in the user's stream quota; once, whichever way it ends. */
+  releaseQuota: () => void;
 }
 
 const EXPIRY_SWEEP_MS = 500;
@@ -104,7 +106,15 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       if (!this.quota.tryAcquire(principal.userId)) {
         throw new HandshakeRefused(errorBody(429, this.quota.refusal));
       }
-      this.sessions.set(socket, { principal, expiresAt, ...options });
+      let held = true;
+      const releaseQuota = () => {
+        if (!held) return;
+        held = false;
+        this.quota.release(principal.userId);
+      };
+      // A client gone before it joined the namespace never gets 'disconnect'; its transport closes.
+      socket.conn.once('close', releaseQuota);
+      this.sessions.set(socket, { principal, expiresAt, releaseQuota, ...options });
     } catch (error) {
       if (error instanceof HandshakeRefused) throw error;
       if (error instanceof TokenRejected || error instanceof HttpException) throw refusal(error);
@@ -122,7 +132,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     if (!session.principal.active || Date.now() >= session.expiresAt) {
-      this.quota.release(session.principal.userId);
+      session.releaseQuota();
       socket.disconnect(true);
       return;
     }
@@ -138,7 +148,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     socket.once('disconnect', () => {
       engine.off('drain', connection.onEngineDrain);
       this.connections.delete(connection);
-      this.quota.release(connection.principal.userId);
+      session.releaseQuota();
     });
     if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
     this.connections.add(connection);
