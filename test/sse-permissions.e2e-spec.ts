@@ -36,7 +36,7 @@ const onL =
   (userRef = 'nobody') =>
   (ids: { L: string }) => ({ library: ids.L, userRef });
 
-/** DESIGN.md, "Who receives what", one row per case. */
+/** docs/permissions.md, one row per case. */
 const MATRIX: Row[] = [
   {
     title: 'library: readers without root/settings, admins with',

@@ -77,7 +77,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   ),
 });
 
-/** What DESIGN.md's table says a user gets of an event: nothing, the full or the reader form. */
+/** What the table of docs/permissions.md says a user gets of an event: nothing, the full or the reader form. */
 function oracle(
   serverRole: 'admin' | 'user',
   userId: string,

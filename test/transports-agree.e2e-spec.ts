@@ -15,8 +15,8 @@ import { createTestApp, type TestApp, type TestUser } from './support/test-app.j
 
 /**
  * SSE and Socket.IO must deliver the same events to the same users. Each user gets one
- * connection of each transport; both must equal an oracle written here from DESIGN.md ("Who
- * receives what"), independently of the server's audience code, and so equal each other.
+ * connection of each transport; both must equal an oracle written here from
+ * docs/permissions.md, independently of the server's audience code, and so equal each other.
  */
 
 type Role = 'none' | 'read' | 'write' | 'admin';
@@ -66,7 +66,7 @@ function ownerOf(name: EventName, message: unknown): string | undefined {
   return undefined;
 }
 
-/** DESIGN.md's rules, one event and one viewer at a time: the data the viewer gets, if any. */
+/** docs/permissions.md's rules, one event and one viewer at a time: the data the viewer gets, if any. */
 function oracle(viewer: Viewer, event: Published): Delivered | undefined {
   const library = libraryOf(event.name, event.message);
   if (viewer.filter !== null && library !== undefined && !viewer.filter.includes(library)) {
@@ -243,7 +243,7 @@ describe('SSE and Socket.IO deliver the same events to the same users', () => {
       media_rating: ['owner'],
     };
 
-    it('gives each kind of user exactly the events DESIGN.md lists, on both transports', async () => {
+    it('gives each kind of user exactly the events docs/permissions.md lists, on both transports', async () => {
       const library = await t.createLibrary({ name: 'Matrix' });
       const viewers: Record<string, Viewer> = {
         server: { user: t.admin, serverAdmin: true, filter: null },

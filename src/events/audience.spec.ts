@@ -170,7 +170,7 @@ describe('audience rules', () => {
   };
 
   it.each(sampleMessages(LIB, 'stranger').map(([name]) => name))(
-    '%s on a library reaches exactly whom DESIGN.md names, with the right variant',
+    '%s on a library reaches exactly whom docs/permissions.md names, with the right variant',
     (name) => {
       const hub = newHub();
       const event = publishAll(hub, sampleMessages(LIB, 'stranger')).find((e) => e.name === name);

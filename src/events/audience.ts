@@ -7,7 +7,7 @@ import type { AudienceFacts, EventVariant, PublishedEvent } from './published-ev
 /** The library filter a connection asked for: null passes every event. */
 export type LibraryFilter = ReadonlySet<string> | null;
 
-/** Whether the principal may receive the event now, by the rules of DESIGN.md. */
+/** Whether the principal may receive the event now, by the rules of docs/permissions.md. */
 export function canReceive(principal: Principal, event: AudienceFacts): boolean {
   const { library } = event;
   switch (event.audience) {

@@ -1,7 +1,7 @@
 import type { EventMap, EventName, ServerLibrary, SseEvent } from './events.types.js';
 
 /**
- * Who may receive an event (see DESIGN.md, "Who receives what"):
+ * Who may receive an event (see docs/permissions.md):
  * - library-readers: at least `read` on the event's library;
  * - library-admins: `admin` of the event's library;
  * - library-admins-else-server-admins: `admin` of its library if it has one, else server admins;

@@ -21,7 +21,7 @@ export class SseController {
 
   /**
    * The event stream. Frames are written by SseService rather than through `@Sse()`: Nest's
-   * per-message pipeline measured 10-13x slower than plain node:http (see STACK.md).
+   * per-message pipeline measured 10-13x slower than plain node:http (see README, "How delivery works").
    */
   @Get('sse')
   @ApiProduces('text/event-stream')
