@@ -95,6 +95,13 @@ describe('conversions', () => {
 
   const convertUrl = (mediaId: string, lib = library) =>
     `/libraries/${lib}/medias/${mediaId}/convert`;
+  /** Keeps the one conversion slot busy for a while. */
+  const convertLongClipSlowly = () =>
+    t
+      .as(libraryAdmin)
+      .post(convertUrl(longClip.id))
+      .send({ container: 'mp4', preset: 'small' })
+      .expect(202);
   const rowOf = (id: string) =>
     database.db.selectFrom('medias').selectAll().where('id', '=', id).executeTakeFirst();
   const storageOf = (lib: string) => join(t.dataDir, 'libraries', lib);
@@ -208,11 +215,7 @@ describe('conversions', () => {
 
   it('queues a second conversion and cancels both, the running one by killing ffmpeg', async () => {
     const stream = await watch(reader, ['convert_progress', 'medias']);
-    await t
-      .as(libraryAdmin)
-      .post(convertUrl(longClip.id))
-      .send({ container: 'mp4', preset: 'small' })
-      .expect(202);
+    await convertLongClipSlowly();
     const queued = await t.as(libraryAdmin).post(convertUrl(clip.id)).send({ container: 'webm' });
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ status: 'queued' });
@@ -314,11 +317,7 @@ describe('conversions', () => {
       const victim = await upload(join(workDir, 'clip.mp4'));
       const path = (await rowOf(victim.id))?.path as string;
       const stream = await watch(reader, ['convert_progress', 'medias']);
-      await t
-        .as(libraryAdmin)
-        .post(convertUrl(longClip.id))
-        .send({ container: 'mp4', preset: 'small' })
-        .expect(202);
+      await convertLongClipSlowly();
       await t
         .as(libraryAdmin)
         .post(convertUrl(victim.id))

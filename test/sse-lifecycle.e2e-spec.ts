@@ -11,7 +11,7 @@ import { SseService } from '../src/events/sse/sse.service.js';
 import { RawSseClient, RecordingEventSource } from './support/sse-client.js';
 import { SseFrameClient } from './support/sse-frame-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
-import { rawExchange, until } from './support/raw-exchange.js';
+import { rawExchange, streamRequest, until } from './support/raw-exchange.js';
 
 const KEEPALIVE_MS = 200;
 
@@ -276,9 +276,6 @@ describe('GET /sse: cleanup', () => {
     expect(timersAfter).toBeLessThanOrEqual(timersBefore);
   });
 });
-
-const streamRequest = (token: string, version = '1.1', extra = '') =>
-  `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;
 
 describe('GET /sse: the connection, once the stream has it', () => {
   let t: TestApp;

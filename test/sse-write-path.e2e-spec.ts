@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import { RecordingEventSource } from './support/sse-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
-import { rawExchange, until } from './support/raw-exchange.js';
+import { rawExchange, streamRequest, until } from './support/raw-exchange.js';
 
 /**
  * The stream's write path on the running Node, both ways it can go: handed over from Node's
@@ -12,9 +12,6 @@ import { rawExchange, until } from './support/raw-exchange.js';
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const streamRequest = (token: string, version: string, connection: string) =>
-  `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${connection}\r\n`;
 
 interface Body {
   head: string;

@@ -35,3 +35,7 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A `GET /sse` request as raw bytes, authenticated with `token`. */
+export const streamRequest = (token: string, version = '1.1', extra = '') =>
+  `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;

@@ -120,10 +120,15 @@ export class SseService
   async beforeApplicationShutdown(): Promise<void> {
     this.endAll();
     const deadline = Date.now() + FLUSH_ON_SHUTDOWN_MS;
-    while (Date.now() < deadline && [...this.connections].some((c) => !c.flushed)) {
+    while (Date.now() < deadline && !this.allFlushed()) {
       // oxlint-disable-next-line no-await-in-loop -- polls until flushed, briefly
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  private allFlushed(): boolean {
+    for (const connection of this.connections) if (!connection.flushed) return false;
+    return true;
   }
 
   private endAll(): void {
@@ -165,6 +170,15 @@ export class SseService
         Math.max(1, Math.ceil(this.config.retryMs / 1000)),
       );
     }
+    this.beginOrRelease(principal, request, response, options);
+  }
+
+  private beginOrRelease(
+    principal: Principal,
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: SseStreamOptions,
+  ): void {
     if (!this.begin(principal, request, response, options)) this.quota.release(principal.userId);
   }
 
@@ -187,9 +201,7 @@ export class SseService
       let settled = false;
       response.once('socket', () => {
         settled = true;
-        if (!this.begin(principal, request, response, options)) {
-          this.quota.release(principal.userId);
-        }
+        this.beginOrRelease(principal, request, response, options);
       });
       // Gone before its turn came: Node never hands the response a socket.
       socket.once('close', () => {
