@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import SqliteDatabase from 'better-sqlite3';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack } from 'tar-stream';
@@ -63,6 +63,11 @@ export class ArchiveWriter {
     this.written = pipeline(this.pack, output);
     // Awaited in finish() or abort(); until then a failure surfaces through the entries.
     this.written.catch(() => undefined);
+  }
+
+  /** The folder the archive is written in. */
+  get directory(): string {
+    return dirname(this.path);
   }
 
   static async create(path: string): Promise<ArchiveWriter> {
@@ -162,6 +167,30 @@ export class BackupArchiveAdapter {
       throw new BackupPathError('path must stay inside the backup directory (a link leads out)');
     }
     return ArchiveWriter.create(join(physical, fileName));
+  }
+
+  /** Bytes an unprivileged writer may still put on the disk that holds `directory`. */
+  async freeBytes(directory: string): Promise<number> {
+    const disk = await statfs(directory);
+    return disk.bavail * disk.bsize;
+  }
+
+  /**
+   * Deletes an archive a run wrote, given relative to the backup directory. Only a regular file
+   * whose folder still lies inside the backup directory: a link swapped in is left alone.
+   */
+  async removeArchive(relativePath: string): Promise<void> {
+    const target = resolveInside(this.baseDir, relativePath);
+    const found = await lstat(target).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    if (found === undefined) return;
+    const folder = await realpath(dirname(target));
+    if (!found.isFile() || !isInside(await realpath(this.baseDir), folder)) {
+      throw new BackupPathError('the archive is no longer a file inside the backup directory');
+    }
+    await rm(join(folder, basename(target)));
   }
 
   /** Where an archive lies, as clients see it: relative to the backup directory. */

@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { BackupRefusal } from './backup-refusal.js';
 
 /** A requested backup path that cannot be used: it would leave the backup directory, or is unusable. */
-export class BackupPathError extends Error {}
+export class BackupPathError extends BackupRefusal {}
 
 /** Linux's limits (PATH_MAX, NAME_MAX): past them the file system answers with an error. */
 const MAX_PATH_BYTES = 4095; // PATH_MAX, less its NUL

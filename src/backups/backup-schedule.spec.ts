@@ -1,4 +1,10 @@
-import { cronMatches, isDue, parseSchedule, scheduleProblem } from './backup-schedule.js';
+import {
+  cronMatches,
+  isDue,
+  parseSchedule,
+  scheduleProblem,
+  shortestGapMs,
+} from './backup-schedule.js';
 
 const at = (iso: string) => new Date(iso);
 const ms = (iso: string) => at(iso).getTime();
@@ -109,5 +115,36 @@ describe('isDue', () => {
     expect(
       isDue(schedule, ms('2026-11-28T10:14:40Z'), startedInIt, ms('2026-11-28T10:15:10Z')),
     ).toBe(false);
+  });
+});
+
+describe('shortestGapMs', () => {
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+
+  it.each([
+    ['@every 90m', 90 * MINUTE],
+    ['* * * * *', MINUTE],
+    ['*/5 * * * *', 5 * MINUTE],
+    ['0 * * * *', HOUR],
+    ['@hourly', HOUR],
+    ['0,50 * * * *', 10 * MINUTE],
+    ['30 3 * * *', DAY],
+    ['0 1,23 * * *', 2 * HOUR],
+    ['0 0 * * 1-5', DAY],
+    ['0 12 * * 0', 7 * DAY],
+    ['@weekly', 7 * DAY],
+    ['0 0 1 * *', 28 * DAY],
+    ['0 0 1,15 * *', 14 * DAY],
+    ['0 0 28-31 * *', DAY],
+    ['0 0 29 2 *', (3 * 365 + 366) * DAY],
+    ['0 0 13 * 5', DAY],
+  ])('finds %p runs at least %p ms apart', (text, gap) => {
+    expect(shortestGapMs(parseSchedule(text))).toBe(gap);
+  });
+
+  it('gives Infinity for a day that never comes', () => {
+    expect(shortestGapMs(parseSchedule('0 0 31 2 *'))).toBe(Number.POSITIVE_INFINITY);
   });
 });

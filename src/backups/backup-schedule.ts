@@ -129,13 +129,16 @@ export function scheduleProblem(text: string): string | undefined {
 
 /** Whether the cron expression names the minute that starts at `time` (UTC). */
 export function cronMatches(fields: CronFields, time: Date): boolean {
-  if (
-    !fields.minutes.has(time.getUTCMinutes()) ||
-    !fields.hours.has(time.getUTCHours()) ||
-    !fields.months.has(time.getUTCMonth() + 1)
-  ) {
-    return false;
-  }
+  return (
+    fields.minutes.has(time.getUTCMinutes()) &&
+    fields.hours.has(time.getUTCHours()) &&
+    dayMatches(fields, time)
+  );
+}
+
+/** Whether the cron expression runs at all on the UTC day of `time`. */
+function dayMatches(fields: CronFields, time: Date): boolean {
+  if (!fields.months.has(time.getUTCMonth() + 1)) return false;
   const byDay = fields.days.has(time.getUTCDate());
   const byWeekday = fields.weekdays.has(time.getUTCDay());
   return fields.daysRestricted && fields.weekdaysRestricted
@@ -166,4 +169,43 @@ export function isDue(
     }
   }
   return false;
+}
+
+/** Weekdays and leap years line up again after 28 years (within one century). */
+const CALENDAR_CYCLE_DAYS = 28 * 365 + 7;
+const CALENDAR_CYCLE_START = Date.UTC(2001, 0, 1);
+const DAY_MS = 86_400_000;
+
+/**
+ * The shortest time a schedule lets pass between two runs: the interval of `@every`; for cron,
+ * the closest two run minutes of one day, or the last of a day and the first of the next day it
+ * runs, whichever is shorter. Infinity for a schedule that runs at most once in 28 years.
+ */
+export function shortestGapMs(schedule: BackupSchedule): number {
+  if (schedule.kind === 'interval') return schedule.everyMs;
+  const { fields } = schedule;
+  const times = [...fields.hours]
+    .flatMap((hour) => [...fields.minutes].map((minute) => hour * 60 + minute))
+    .sort((a, b) => a - b);
+  let shortestMinutes = Number.POSITIVE_INFINITY;
+  for (let index = 1; index < times.length; index++) {
+    shortestMinutes = Math.min(shortestMinutes, times[index] - times[index - 1]);
+  }
+  let previousDay: number | undefined;
+  let fewestDaysApart = Number.POSITIVE_INFINITY;
+  for (let day = 0; day < CALENDAR_CYCLE_DAYS && fewestDaysApart > 1; day++) {
+    if (!dayMatches(fields, new Date(CALENDAR_CYCLE_START + day * DAY_MS))) continue;
+    if (previousDay !== undefined) fewestDaysApart = Math.min(fewestDaysApart, day - previousDay);
+    previousDay = day;
+  }
+  const acrossDays = fewestDaysApart * 24 * 60 + times[0] - times[times.length - 1];
+  return Math.min(shortestMinutes, acrossDays) * MINUTE_MS;
+}
+
+/** A gap as people write it: `90m`, `6h`, `7d`. */
+export function describeGap(ms: number): string {
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS}d`;
+  if (ms % (60 * MINUTE_MS) === 0) return `${ms / (60 * MINUTE_MS)}h`;
+  if (ms % MINUTE_MS === 0) return `${ms / MINUTE_MS}m`;
+  return `${Math.ceil(ms / 1000)}s`;
 }

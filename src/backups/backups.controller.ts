@@ -1,21 +1,39 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
-import { BackupDto, CreateBackupDto } from './backups.dto.js';
+import {
+  BackupArchiveDto,
+  BackupDto,
+  CreateBackupDto,
+  DeleteBackupQueryDto,
+  UpdateBackupDto,
+} from './backups.dto.js';
 import { BackupsService } from './backups.service.js';
 
 /**
  * Backups of one library (its admins) or of the whole server (server admins). A run writes a
  * tar archive under BACKUP_DIR: `reelay.db` (a consistent snapshot of the database, kept to the
  * library for a library backup), `libraries/<library>/<media>/<file>` for each media file, and
- * `manifest.json`.
+ * `manifest.json`. Each backup keeps its newest `keep` archives and deletes older ones.
  */
 @ApiTags('backups')
 @ApiBearerAuth()
@@ -45,6 +63,36 @@ export class BackupsController {
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<BackupDto> {
     return this.backups.get(principal, id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: BackupDto })
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateBackupDto,
+  ): Promise<BackupDto> {
+    return this.backups.update(principal, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'deleted; a run in progress is stopped first' })
+  remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: DeleteBackupQueryDto,
+  ): Promise<void> {
+    return this.backups.remove(principal, id, query.archives ?? 'keep');
+  }
+
+  @Get(':id/archives')
+  @ApiOkResponse({ type: [BackupArchiveDto], description: 'the archives kept, newest first' })
+  archives(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<BackupArchiveDto[]> {
+    return this.backups.listArchives(principal, id);
   }
 
   @Post(':id/run')

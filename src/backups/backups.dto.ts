@@ -1,5 +1,17 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+} from 'class-validator';
+import { MAX_BACKUP_KEEP } from '../config/app-config.js';
 import type { BackupStatus } from '../events/events.types.js';
 import { IsOptionalNotNull } from '../common/validation.decorators.js';
 import { scheduleProblem } from './backup-schedule.js';
@@ -53,6 +65,47 @@ export class CreateBackupDto {
   @Length(1, 100)
   @IsBackupSchedule()
   schedule?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    example: 7,
+    description:
+      'archives to keep: after a run the oldest beyond this many are deleted. Null or absent: ' +
+      "the server's BACKUP_KEEP, which is also the most a library admin may ask for",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BACKUP_KEEP)
+  keep?: number | null;
+}
+
+/**
+ * Any of name, path, schedule (null: no schedule) and keep (null: the server's default); a null
+ * name or path is validated, and refused, rather than skipped.
+ */
+export class UpdateBackupDto extends PartialType(
+  PickType(CreateBackupDto, ['name', 'path', 'schedule', 'keep'] as const),
+  { skipNullProperties: false },
+) {}
+
+export class DeleteBackupQueryDto {
+  @ApiPropertyOptional({
+    enum: ['keep', 'delete'],
+    default: 'keep',
+    description: 'whether the archives the backup kept are deleted from disk with it',
+  })
+  @IsOptional()
+  @IsIn(['keep', 'delete'])
+  archives?: 'keep' | 'delete';
+}
+
+export class BackupArchiveDto {
+  @ApiProperty({ description: 'relative to BACKUP_DIR' }) path!: string;
+  @ApiProperty({ description: 'bytes' }) size!: number;
+  @ApiProperty({ description: 'epoch milliseconds' }) started!: number;
+  @ApiProperty({ description: 'epoch milliseconds' }) finished!: number;
 }
 
 export class BackupDto {
@@ -63,6 +116,12 @@ export class BackupDto {
   @ApiProperty({ enum: ['idle', 'inProgress', 'done', 'error'] }) status!: BackupStatus;
   @ApiProperty({ description: 'folder of the archives, relative to BACKUP_DIR' }) path!: string;
   @ApiProperty({ nullable: true, type: String }) schedule!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: "archives kept; null for the server's BACKUP_KEEP",
+  })
+  keep!: number | null;
   @ApiProperty({ description: 'epoch milliseconds' }) added!: number;
   @ApiProperty({ description: 'epoch milliseconds' }) updated!: number;
   @ApiProperty({ nullable: true, type: Number, description: 'start of the last run' })
@@ -86,4 +145,9 @@ export class BackupDto {
   @ApiProperty() bytesDone!: number;
   @ApiProperty({ nullable: true, type: String, description: 'why the last run failed' })
   error!: string | null;
+  @ApiPropertyOptional({
+    enum: [true],
+    description: 'only in the `backups` event that tells the backup was deleted',
+  })
+  deleted?: true;
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Updateable } from 'kysely';
 import { DatabaseService } from '../database/database.service.js';
-import type { BackupsTable } from '../database/schema.js';
+import type { BackupArchivesTable, BackupsTable } from '../database/schema.js';
 
 export type BackupRecord = BackupsTable;
+export type ArchiveRecord = BackupArchivesTable;
 
 @Injectable()
 export class BackupsRepository {
@@ -43,6 +44,34 @@ export class BackupsRepository {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
+  }
+
+  /** Deletes the backup and its archive records (not the archives' files). */
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('backups').where('id', '=', id).execute();
+  }
+
+  async addArchive(archive: ArchiveRecord): Promise<void> {
+    await this.db.insertInto('backup_archives').values(archive).execute();
+  }
+
+  /** The backup's archives, newest first. */
+  listArchives(backupId: string): Promise<ArchiveRecord[]> {
+    return this.db
+      .selectFrom('backup_archives')
+      .selectAll()
+      .where('backup_id', '=', backupId)
+      .orderBy('started', 'desc')
+      .orderBy('path', 'desc')
+      .execute();
+  }
+
+  async deleteArchive(backupId: string, path: string): Promise<void> {
+    await this.db
+      .deleteFrom('backup_archives')
+      .where('backup_id', '=', backupId)
+      .where('path', '=', path)
+      .execute();
   }
 
   /** Runs left in progress by a process that stopped: they will not finish. */

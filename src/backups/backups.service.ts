@@ -3,6 +3,7 @@ import {
   type BeforeApplicationShutdown,
   ConflictException,
   ForbiddenException,
+  Inject,
   Injectable,
   Logger,
   NotFoundException,
@@ -12,6 +13,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Principal } from '../access/principal.js';
+import type { AppConfig, BackupLimits } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.provider.js';
 import { DatabaseService } from '../database/database.service.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import type { BackupWithStatus } from '../events/events.types.js';
@@ -21,9 +24,17 @@ import {
   BackupArchiveAdapter,
   type DatabaseSnapshot,
 } from './backup-archive.adapter.js';
-import { archiveFileName, BackupPathError } from './backup-paths.js';
-import type { BackupDto, CreateBackupDto } from './backups.dto.js';
-import { type BackupRecord, BackupsRepository } from './backups.repository.js';
+import { archiveFileName } from './backup-paths.js';
+import { BackupRefusal } from './backup-refusal.js';
+import { describeGap, parseSchedule, shortestGapMs } from './backup-schedule.js';
+import { archiveBytes, ensureSpace, entryBytes } from './backup-space.js';
+import type {
+  BackupArchiveDto,
+  BackupDto,
+  CreateBackupDto,
+  UpdateBackupDto,
+} from './backups.dto.js';
+import { type ArchiveRecord, type BackupRecord, BackupsRepository } from './backups.repository.js';
 
 export const DATABASE_ENTRY = 'reelay.db';
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -43,15 +54,17 @@ const NO_RUN = {
 /** How often, at most, a run's counts are stored and published while it goes. */
 const PROGRESS_INTERVAL_MS = 1000;
 
-/** A backup as clients see it, over HTTP and in `backups` events. */
-export function toBackupDto(record: BackupRecord): BackupDto & BackupWithStatus {
+/** A backup as clients see it, over HTTP and in `backups` events (`deleted` in its last one). */
+export function toBackupDto(record: BackupRecord, deleted?: true): BackupDto & BackupWithStatus {
   return {
+    ...(deleted ? { deleted } : {}),
     id: record.id,
     name: record.name,
     library: record.library_id,
     status: record.status,
     path: record.path,
     schedule: record.schedule,
+    keep: record.keep,
     added: record.added,
     updated: record.updated,
     started: record.started,
@@ -149,6 +162,12 @@ function manifestOf(
 interface ActiveRun {
   controller: AbortController;
   done: Promise<void>;
+  /** The most the run may still write to the backup disk. */
+  owed: number;
+}
+
+function toArchiveDto({ path, size, started, finished }: ArchiveRecord): BackupArchiveDto {
+  return { path, size, started, finished };
 }
 
 /**
@@ -161,14 +180,18 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackupsService.name);
   private readonly active = new Map<string, ActiveRun>();
   private stopping = false;
+  private readonly limits: BackupLimits;
 
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly repository: BackupsRepository,
     private readonly archives: BackupArchiveAdapter,
     private readonly database: DatabaseService,
     private readonly libraries: LibrariesService,
     private readonly events: EventsPublisher,
-  ) {}
+  ) {
+    this.limits = config.backups;
+  }
 
   async onModuleInit(): Promise<void> {
     await this.repository.failInterrupted(
@@ -191,6 +214,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     } else if (!principal.isServerAdmin()) {
       throw new ForbiddenException('A server-wide backup needs a server admin');
     }
+    this.checkLimits(principal, input);
     const path = await this.checkPath(input.path);
     const now = Date.now();
     const record: BackupRecord = {
@@ -199,6 +223,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
       library_id: input.library ?? null,
       path,
       schedule: input.schedule?.trim() ?? null,
+      keep: input.keep ?? null,
       status: 'idle',
       added: now,
       updated: now,
@@ -210,16 +235,59 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** The backups the principal may manage: all for a server admin, else their libraries'. */
   async list(principal: Principal): Promise<BackupDto[]> {
-    if (principal.isServerAdmin()) return (await this.repository.list()).map(toBackupDto);
+    if (principal.isServerAdmin())
+      return (await this.repository.list()).map((record) => toBackupDto(record));
     const administered = [...principal.grants()]
       .filter(([, role]) => role === 'admin')
       .map(([libraryId]) => libraryId);
     if (administered.length === 0) return [];
-    return (await this.repository.list(administered)).map(toBackupDto);
+    return (await this.repository.list(administered)).map((record) => toBackupDto(record));
   }
 
   async get(principal: Principal, id: string): Promise<BackupDto> {
     return toBackupDto(await this.requireManageable(principal, id));
+  }
+
+  /** Changes what is given; a lower `keep` prunes the archives beyond it at once. */
+  async update(principal: Principal, id: string, input: UpdateBackupDto): Promise<BackupDto> {
+    const record = await this.requireManageable(principal, id);
+    this.checkLimits(principal, input);
+    const changes = {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.path === undefined ? {} : { path: await this.checkPath(input.path) }),
+      ...(input.schedule === undefined ? {} : { schedule: input.schedule?.trim() ?? null }),
+      ...(input.keep === undefined ? {} : { keep: input.keep }),
+    };
+    if (Object.keys(changes).length === 0) return toBackupDto(record);
+    const updated = await this.repository.update(id, { ...changes, updated: Date.now() });
+    if (!updated) throw new NotFoundException(`Backup ${id} not found`);
+    const view = this.publish(updated);
+    if (input.keep !== undefined) await this.prune(updated);
+    return view;
+  }
+
+  /**
+   * Deletes the backup, once its run (if any) has stopped; its archives stay on disk unless
+   * `archives` is `delete`. Its admins hear of it as a `backups` event with `deleted: true`.
+   */
+  async remove(principal: Principal, id: string, archives: 'keep' | 'delete'): Promise<void> {
+    const record = await this.requireManageable(principal, id);
+    const run = this.active.get(id);
+    if (run) {
+      run.controller.abort(new BackupRefusal('the backup was deleted during its run'));
+      await run.done;
+    }
+    if (archives === 'delete') {
+      await this.removeArchives(record, await this.repository.listArchives(id));
+    }
+    await this.repository.delete(id);
+    this.events.backups(toBackupDto(record, true));
+  }
+
+  /** The archives the backup keeps, newest first. */
+  async listArchives(principal: Principal, id: string): Promise<BackupArchiveDto[]> {
+    await this.requireManageable(principal, id);
+    return (await this.repository.listArchives(id)).map(toArchiveDto);
   }
 
   /** Starts a run in the background; answers with the backup `inProgress`. */
@@ -235,7 +303,11 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   private async start(record: BackupRecord): Promise<BackupDto> {
     if (this.stopping) throw new ServiceUnavailableException('The server is shutting down');
     if (this.active.has(record.id)) throw new ConflictException('This backup is running already');
-    const run: ActiveRun = { controller: new AbortController(), done: Promise.resolve() };
+    const run: ActiveRun = {
+      controller: new AbortController(),
+      done: Promise.resolve(),
+      owed: 0,
+    };
     this.active.set(record.id, run);
     let started: BackupRecord | undefined;
     try {
@@ -251,7 +323,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     }
     if (!started) throw new NotFoundException(`Backup ${record.id} not found`);
     const view = this.publish(started);
-    run.done = this.execute(started, run.controller.signal)
+    run.done = this.execute(started, run)
       .catch((error: unknown) =>
         this.logger.error(`Backup ${record.id} could not record its end: ${String(error)}`),
       )
@@ -259,14 +331,21 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     return view;
   }
 
-  /** The whole run: a failure is recorded on the backup and published. */
-  private async execute(backup: BackupRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * The whole run: a failure is recorded on the backup and published. Free space is checked
+   * before the database is copied, once the archive's size is known, and before each file.
+   */
+  private async execute(backup: BackupRecord, run: ActiveRun): Promise<void> {
+    const { signal } = run.controller;
     let writer: ArchiveWriter | undefined;
     try {
       writer = await this.archives.openArchive(
         backup.path,
         archiveFileName(backup.name, new Date(backup.started ?? Date.now())),
       );
+      // The snapshot, then its copy in the archive.
+      run.owed = 2 * this.database.sizeBytes();
+      await this.ensureSpace(writer.directory);
       const snapshot = await this.archives.snapshotDatabase(
         this.database.sqlite,
         join(writer.workDir, DATABASE_ENTRY),
@@ -276,29 +355,41 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
         snapshot.medias.map((media) => this.archives.fileSize(media.path)),
       );
       const { files, missing } = planArchive(backup, snapshot, sizes);
+      const manifest = manifestOf(backup, files, missing);
+      run.owed = archiveBytes([...files.map((file) => file.size), manifest.length]);
+      await this.ensureSpace(writer.directory);
       const totals = await this.progress(backup.id, {
         files: files.length,
         files_missing: missing.length,
         bytes: files.reduce((sum, file) => sum + file.size, 0),
       });
-      await this.archiveFiles(writer, totals, files, signal);
-      await writer.addBuffer(MANIFEST_ENTRY, manifestOf(backup, files, missing));
+      await this.archiveFiles(writer, totals, files, run);
+      await writer.addBuffer(MANIFEST_ENTRY, manifest);
       const archiveSize = await writer.finish();
+      const archive = this.archives.relativeToBase(writer.path);
       const now = Date.now();
-      await this.finish(backup.id, {
+      await this.repository.addArchive({
+        backup_id: backup.id,
+        path: archive,
+        size: archiveSize,
+        started: backup.started ?? now,
+        finished: now,
+      });
+      const done = await this.finish(backup.id, {
         status: 'done',
         finished: now,
-        archive: this.archives.relativeToBase(writer.path),
+        archive,
         archive_size: archiveSize,
         files_done: files.length,
         bytes_done: totals.bytes,
         updated: now,
       });
+      if (done) await this.prune(done);
     } catch (error) {
       const reason = signal.aborted ? (signal.reason as Error) : (error as Error);
       await writer?.abort(reason);
       const message =
-        error instanceof BackupPathError || signal.aborted ? reason.message : runFailure(reason);
+        error instanceof BackupRefusal || signal.aborted ? reason.message : runFailure(reason);
       if (!signal.aborted) this.logger.warn(`Backup ${backup.id} failed: ${reason.message}`);
       const now = Date.now();
       await this.finish(backup.id, {
@@ -315,8 +406,9 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     writer: ArchiveWriter,
     totals: BackupRecord,
     files: readonly ArchivedFile[],
-    signal: AbortSignal,
+    run: ActiveRun,
   ): Promise<void> {
+    const { signal } = run.controller;
     let filesDone = 0;
     let bytesDone = 0;
     let lastPublished = Date.now();
@@ -332,6 +424,8 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
       });
     for (const file of files) {
       signal.throwIfAborted();
+      // oxlint-disable-next-line no-await-in-loop -- the disk may fill while the run goes
+      await this.ensureSpace(writer.directory);
       tell(file, 0);
       let lastTenth = 0;
       // oxlint-disable-next-line no-await-in-loop -- entries of a tar stream go in one at a time
@@ -343,6 +437,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
         }
       });
       tell(file, file.size);
+      run.owed -= entryBytes(file.size);
       filesDone += 1;
       bytesDone += file.size;
       if (Date.now() - lastPublished >= PROGRESS_INTERVAL_MS) {
@@ -365,9 +460,77 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     return record;
   }
 
-  private async finish(id: string, changes: Partial<BackupRecord>): Promise<void> {
+  private async finish(
+    id: string,
+    changes: Partial<BackupRecord>,
+  ): Promise<BackupRecord | undefined> {
     const record = await this.repository.update(id, changes);
     if (record) this.publish(record);
+    return record;
+  }
+
+  /**
+   * Throws NotEnoughSpace unless the disk holding `directory` can take what every run still
+   * owes and keep BACKUP_MIN_FREE free: runs going at once must not each count the same space.
+   */
+  private async ensureSpace(directory: string): Promise<void> {
+    let owed = 0;
+    for (const run of this.active.values()) owed += run.owed;
+    ensureSpace({
+      free: await this.archives.freeBytes(directory),
+      owed,
+      keepFree: this.limits.minFreeBytes,
+    });
+  }
+
+  /** Retention: deletes the oldest archives beyond the backup's `keep`. */
+  private async prune(record: BackupRecord): Promise<void> {
+    const archives = await this.repository.listArchives(record.id);
+    await this.removeArchives(record, archives.slice(record.keep ?? this.limits.keep));
+  }
+
+  /** Deletes archives from disk, then their records; one that cannot go is kept and logged. */
+  private async removeArchives(
+    record: BackupRecord,
+    archives: readonly ArchiveRecord[],
+  ): Promise<void> {
+    await Promise.all(
+      archives.map(async (archive) => {
+        try {
+          await this.archives.removeArchive(archive.path);
+          await this.repository.deleteArchive(record.id, archive.path);
+        } catch (error) {
+          this.logger.warn(
+            `Backup ${record.id} could not delete its archive ${archive.path}: ${String(error)}`,
+          );
+        }
+      }),
+    );
+  }
+
+  /**
+   * What only a server admin may ask for: more archives than BACKUP_KEEP, and runs closer
+   * together than BACKUP_MIN_INTERVAL; so a library admin cannot fill the backup disk.
+   */
+  private checkLimits(
+    principal: Principal,
+    { schedule, keep }: Pick<UpdateBackupDto, 'schedule' | 'keep'>,
+  ): void {
+    if (principal.isServerAdmin()) return;
+    if (keep !== undefined && keep !== null && keep > this.limits.keep) {
+      throw new BadRequestException(
+        `keep: a library admin may keep at most ${this.limits.keep} archives`,
+      );
+    }
+    if (schedule === undefined || schedule === null) return;
+    const gap = shortestGapMs(parseSchedule(schedule));
+    const minimum = this.limits.minIntervalSeconds * 1000;
+    if (gap < minimum) {
+      throw new BadRequestException(
+        `schedule: runs ${describeGap(gap)} apart; a library admin may schedule runs at ` +
+          `least ${describeGap(minimum)} apart`,
+      );
+    }
   }
 
   private publish(record: BackupRecord): BackupDto {
@@ -380,7 +543,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     try {
       return await this.archives.checkDirectory(requested);
     } catch (error) {
-      if (error instanceof BackupPathError) throw new BadRequestException(error.message);
+      if (error instanceof BackupRefusal) throw new BadRequestException(error.message);
       throw error;
     }
   }

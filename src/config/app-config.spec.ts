@@ -27,6 +27,7 @@ describe('loadAppConfig', () => {
       adminUsername: 'admin',
       uploadMaxBytes: 10 * 1024 ** 3,
       backupDir: '/srv/reelay/data/backups',
+      backups: { keep: 7, minIntervalSeconds: 3600, minFreeBytes: 1024 ** 3 },
       sse: {
         retryMs: 3000,
         keepaliveMs: 30_000,
@@ -57,6 +58,9 @@ describe('loadAppConfig', () => {
         ADMIN_PASSWORD: 'correct horse',
         UPLOAD_MAX_BYTES: '1048576',
         BACKUP_DIR: '/backups',
+        BACKUP_KEEP: '3',
+        BACKUP_MIN_INTERVAL: '15m',
+        BACKUP_MIN_FREE: '512m',
         FFMPEG_PATH: '/usr/bin/ffmpeg',
         SSE_RETRY_MS: '500',
         SSE_KEEPALIVE_MS: '15000',
@@ -77,6 +81,7 @@ describe('loadAppConfig', () => {
       adminPassword: 'correct horse',
       uploadMaxBytes: 1048576,
       backupDir: '/backups',
+      backups: { keep: 3, minIntervalSeconds: 900, minFreeBytes: 512 * 1024 ** 2 },
       ffmpegPath: '/usr/bin/ffmpeg',
       sse: {
         retryMs: 500,
@@ -116,6 +121,24 @@ describe('loadAppConfig', () => {
       );
     },
   );
+
+  it.each([
+    ['0', 0],
+    ['4096', 4096],
+    ['512k', 512 * 1024],
+    ['512KiB', 512 * 1024],
+    ['10 MB', 10 * 1024 ** 2],
+    ['1g', 1024 ** 3],
+    ['2T', 2 * 1024 ** 4],
+  ])('reads BACKUP_MIN_FREE=%p as %p bytes', (value, bytes) => {
+    expect(loadAppConfig({ BACKUP_MIN_FREE: value }, CWD).backups.minFreeBytes).toBe(bytes);
+  });
+
+  it.each(['-1', '1.5g', 'lots', '1p', '99999999T'])('refuses BACKUP_MIN_FREE=%p', (value) => {
+    expect(configError({ BACKUP_MIN_FREE: value })).toContain(
+      `BACKUP_MIN_FREE must be a size such as 1073741824, 512m or 1g (got "${value}")`,
+    );
+  });
 
   it('lists every bad value in one message', () => {
     const message = configError({

@@ -13,6 +13,15 @@ export interface SseConfig {
   handover: 'auto' | 'off';
 }
 
+export interface BackupLimits {
+  /** Archives kept per backup unless the backup asks for fewer; a library admin may not ask for more. */
+  keep: number;
+  /** The shortest gap between two scheduled runs a library admin may set (server admins may go lower). */
+  minIntervalSeconds: number;
+  /** Free space a run must leave on the backup disk; a run that would eat into it fails first. */
+  minFreeBytes: number;
+}
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -24,6 +33,7 @@ export interface AppConfig {
   adminPassword?: string;
   uploadMaxBytes: number;
   backupDir: string;
+  backups: BackupLimits;
   ffmpegPath?: string;
   /** How many conversions run at once; the others wait in line. */
   convertConcurrency: number;
@@ -34,11 +44,29 @@ export interface AppConfig {
   benchPublish: boolean;
 }
 
+/** The most archives any backup keeps, whoever asks. */
+export const MAX_BACKUP_KEEP = 1000;
+
 export type Environment = Record<string, string | undefined>;
 
 export class ConfigError extends Error {}
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+};
+
+/** Bytes, or a whole number of KiB, MiB, GiB or TiB written `512k`, `1g`, `2T` (case-insensitive). */
+export function parseSizeBytes(value: string): number | undefined {
+  const match = /^(\d+)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim());
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()];
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
 
 export function parseDurationSeconds(value: string): number | undefined {
   const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
@@ -81,6 +109,17 @@ class EnvReader {
       return fallbackSeconds;
     }
     return seconds;
+  }
+
+  size(name: string, fallbackBytes: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallbackBytes;
+    const bytes = parseSizeBytes(raw);
+    if (bytes === undefined) {
+      this.errors.push(`${name} must be a size such as 1073741824, 512m or 1g (got "${raw}")`);
+      return fallbackBytes;
+    }
+    return bytes;
   }
 
   choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
@@ -132,6 +171,11 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     adminPassword,
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     backupDir: read.path('BACKUP_DIR', resolve(dataDir, 'backups'), cwd),
+    backups: {
+      keep: read.integer('BACKUP_KEEP', 7, 1, MAX_BACKUP_KEEP),
+      minIntervalSeconds: read.duration('BACKUP_MIN_INTERVAL', 3600, 365),
+      minFreeBytes: read.size('BACKUP_MIN_FREE', 1024 ** 3),
+    },
     ffmpegPath: read.string('FFMPEG_PATH'),
     convertConcurrency: read.integer('CONVERT_CONCURRENCY', 1, 1, 64),
     sse: {

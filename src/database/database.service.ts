@@ -32,6 +32,13 @@ export class DatabaseService implements OnApplicationShutdown {
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.sqlite }) });
   }
 
+  /** The database's size in bytes, as a copy of it would take on disk. */
+  sizeBytes(): number {
+    const pages = this.sqlite.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.sqlite.pragma('page_size', { simple: true }) as number;
+    return pages * pageSize;
+  }
+
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: new StaticMigrationProvider() });
     const { error, results } = await migrator.migrateToLatest();

@@ -94,6 +94,8 @@ export interface BackupsTable {
   /** Relative to the backup directory. */
   path: string;
   schedule: string | null;
+  /** Archives to keep; null for the server's BACKUP_KEEP. */
+  keep: number | null;
   status: 'idle' | 'inProgress' | 'done' | 'error';
   added: number;
   updated: number;
@@ -110,6 +112,16 @@ export interface BackupsTable {
   error: string | null;
 }
 
+/** An archive a run of the backup wrote and retention has not pruned yet. */
+export interface BackupArchivesTable {
+  backup_id: string;
+  /** Relative to the backup directory. */
+  path: string;
+  size: number;
+  started: number;
+  finished: number;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
@@ -122,4 +134,5 @@ export interface Database {
   tags: TagsTable;
   media_user_data: MediaUserDataTable;
   backups: BackupsTable;
+  backup_archives: BackupArchivesTable;
 }
