@@ -11,7 +11,8 @@ import {
   sampleMessage,
 } from './support/event-samples.js';
 import { eventually } from './support/eventually.js';
-import { RecordingSocket, type SocketEvent } from './support/socketio-client.js';
+import { engineHandshakePath, rawExchange, until, upgradeRequest } from './support/raw-exchange.js';
+import { RecordingSocket, socketIoServer, type SocketEvent } from './support/socketio-client.js';
 import { createTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 interface Stats {
@@ -47,6 +48,17 @@ function unsigned(payload: object): string {
   return `${parts.join('.')}.`;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The answer to a refused websocket upgrade, byte for byte. */
+function refusedUpgrade(body: object): string {
+  const text = JSON.stringify(body);
+  return (
+    'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n' +
+    `Content-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
+  );
+}
+
 const ids = (events: SocketEvent[]) => events.map((event) => event.id);
 
 const mediaIds = (events: SocketEvent[]) =>
@@ -75,7 +87,7 @@ describe('Socket.IO channel', () => {
     return message;
   };
   const open = (user: TestUser, options: Parameters<typeof RecordingSocket.open>[1] = {}) =>
-    RecordingSocket.open(t.baseUrl, { auth: { token: user.token }, ...options });
+    RecordingSocket.open(t.baseUrl, { ...options, query: { token: user.token, ...options.query } });
 
   it.each([['websocket'], ['polling']])(
     'delivers each of the 14 event types over %s with its name, payload and id',
@@ -94,10 +106,7 @@ describe('Socket.IO channel', () => {
   );
 
   it('upgrades from polling to websocket without losing or repeating an event', async () => {
-    const client = await RecordingSocket.open(t.baseUrl, {
-      auth: { token: t.admin.token },
-      transports: ['polling', 'websocket'],
-    });
+    const client = await open(t.admin, { transports: ['polling', 'websocket'] });
     const { lastEventId } = await statsOf(t);
     for (let tag = 0; tag < 50; tag++) {
       publish('tags', tag);
@@ -118,7 +127,6 @@ describe('Socket.IO channel', () => {
     });
 
     it.each<[string, (token: string) => Parameters<typeof RecordingSocket.open>[1]]>([
-      ['auth.token', (token) => ({ auth: { token } })],
       [
         'the Authorization header',
         (token) => ({ extraHeaders: { authorization: `Bearer ${token}` } }),
@@ -181,30 +189,64 @@ describe('Socket.IO channel', () => {
         },
         'unknown-user',
       ],
-    ])('refuses %s with a connect_error that says why', async (_case, token, reason) => {
-      const before = (await statsOf(t)).socketio.connections;
-      const client = new RecordingSocket(t.baseUrl, { auth: { token: await token() } });
-      const error = await client.refused();
-      expect(error.message).toBe(TOKEN_FAILURE_MESSAGES[reason]);
-      expect(error.data).toEqual({
-        statusCode: 401,
-        error: 'Unauthorized',
-        message: TOKEN_FAILURE_MESSAGES[reason],
-      });
-      expect(client.socket.connected).toBe(false);
-      publish('medias', 2);
-      expect((await statsOf(t)).socketio.connections).toBe(before);
-      expect(client.events).toEqual([]);
-      await client.close();
-    });
+    ])(
+      'refuses %s before an engine.io session exists, saying why',
+      async (_case, token, reason) => {
+        const value = await token();
+        const query: Record<string, string> = value === undefined ? {} : { token: value };
+        const body = {
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: TOKEN_FAILURE_MESSAGES[reason],
+        };
+        const { engine } = socketIoServer(t.app);
+        await until(() => engine.clientsCount === 0, 'the sessions of earlier tests to close');
+        const before = (await statsOf(t)).socketio.connections;
+
+        // What socket.io-client learns over each transport.
+        expect(await RecordingSocket.refusedHandshake(t.baseUrl, { query })).toEqual({
+          message: 'xhr poll error',
+          status: 401,
+          body,
+        });
+        const client = new RecordingSocket(t.baseUrl, { query });
+        const error = await client.refused();
+        expect(error.message).toBe('websocket error');
+        expect((error.description as { message?: unknown }).message).toBe(
+          'Unexpected server response: 401',
+        );
+        publish('medias', 2);
+        expect(client.events).toEqual([]);
+        await client.close();
+
+        // What the server sends.
+        const polling = await t
+          .http()
+          .get(engineHandshakePath('polling', query))
+          .expect(401)
+          .expect('Content-Type', JSON_TYPE);
+        expect(polling.body).toEqual(body);
+        const upgrade = await rawExchange(
+          t.baseUrl,
+          upgradeRequest(engineHandshakePath('websocket', query)),
+        );
+        await until(() => upgrade.closed, 'the refused upgrade to be closed');
+        expect(upgrade.received).toBe(refusedUpgrade(body));
+
+        expect(engine.clientsCount).toBe(0);
+        expect((await statsOf(t)).socketio.connections).toBe(before);
+      },
+    );
 
     it('refuses a token in the query when the header holds a bad one, as HTTP does', async () => {
-      const client = new RecordingSocket(t.baseUrl, {
+      const refusal = await RecordingSocket.refusedHandshake(t.baseUrl, {
         extraHeaders: { authorization: 'Basic abc' },
         query: { token: user.token },
       });
-      expect((await client.refused()).message).toBe(TOKEN_FAILURE_MESSAGES.missing);
-      await client.close();
+      expect(refusal).toMatchObject({
+        status: 401,
+        body: { message: TOKEN_FAILURE_MESSAGES.missing },
+      });
     });
   });
 
@@ -221,8 +263,7 @@ describe('Socket.IO channel', () => {
         .set('Authorization', `Bearer ${t.admin.token}`)
         .expect(400);
       const client = new RecordingSocket(t.baseUrl, {
-        auth: { token: t.admin.token },
-        query: { libraries },
+        query: { token: t.admin.token, libraries },
       });
       const error = await client.refused();
       expect(error.message).toBe((sse.body as { message: string }).message);
@@ -232,7 +273,8 @@ describe('Socket.IO channel', () => {
 
     it('refuses a resume point that is not an event id', async () => {
       const client = new RecordingSocket(t.baseUrl, {
-        auth: { token: t.admin.token, lastEventId: 'yesterday' },
+        auth: { lastEventId: 'yesterday' },
+        query: { token: t.admin.token },
       });
       const error = await client.refused();
       expect(error.message).toMatch(/whole number/);
@@ -241,9 +283,13 @@ describe('Socket.IO channel', () => {
     });
 
     it('checks the token before the options, so a stranger learns nothing from them', async () => {
-      const client = new RecordingSocket(t.baseUrl, { query: { libraries: ',' } });
-      expect((await client.refused()).message).toBe(TOKEN_FAILURE_MESSAGES.missing);
-      await client.close();
+      const refusal = await RecordingSocket.refusedHandshake(t.baseUrl, {
+        query: { libraries: ',' },
+      });
+      expect(refusal).toMatchObject({
+        status: 401,
+        body: { message: TOKEN_FAILURE_MESSAGES.missing },
+      });
     });
 
     it('narrows library events to the libraries asked for; events of no library pass', async () => {
@@ -304,7 +350,7 @@ describe('Socket.IO channel', () => {
         { exp: expiresAt / 1000 },
         { subject: user.id },
       );
-      const client = await RecordingSocket.open(t.baseUrl, { auth: { token } });
+      const client = await RecordingSocket.open(t.baseUrl, { query: { token } });
       expect(await client.disconnected(10_000)).toBe('io server disconnect');
       expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
       await waitForConnections(t, 0);
@@ -345,8 +391,8 @@ describe('Socket.IO channel', () => {
       publish('tags', 6);
       const missedIds = [seen.id! + 1, seen.id! + 4, seen.id! + 5];
 
-      const second = await RecordingSocket.open(t.baseUrl, {
-        auth: { token: user.token, lastEventId: seen.id },
+      const second = await open(user, {
+        auth: { lastEventId: seen.id },
         query: { libraries: library },
       });
       publish('tags', 7);
@@ -358,9 +404,7 @@ describe('Socket.IO channel', () => {
 
     it('says resync first when the resume point is newer than any event', async () => {
       const { lastEventId } = await statsOf(t);
-      const client = await open(t.admin, {
-        auth: { token: t.admin.token, lastEventId: lastEventId + 1000 },
-      });
+      const client = await open(t.admin, { auth: { lastEventId: lastEventId + 1000 } });
       const [notice] = await client.waitFor(1);
       expect(notice).toEqual({
         type: 'resync',
@@ -393,8 +437,8 @@ describe('Socket.IO channel with a client that falls behind', () => {
   it('skips the oldest events for a socket that stops reading, tells it, and spares the others', async () => {
     // 32 MB in all: more than the kernel's socket buffers can hold for the paused client.
     const EVENTS = 500;
-    const slow = await RecordingSocket.open(t.baseUrl, { auth: { token: t.admin.token } });
-    const healthy = await RecordingSocket.open(t.baseUrl, { auth: { token: t.admin.token } });
+    const slow = await RecordingSocket.open(t.baseUrl, { query: { token: t.admin.token } });
+    const healthy = await RecordingSocket.open(t.baseUrl, { query: { token: t.admin.token } });
     const { lastEventId: before } = await statsOf(t);
     slow.setReading(false);
 
@@ -440,7 +484,8 @@ describe('Socket.IO channel with a client that falls behind', () => {
   it('says resync first when the history no longer holds the resume point, then replays what it holds', async () => {
     const { lastEventId } = await statsOf(t);
     const client = await RecordingSocket.open(t.baseUrl, {
-      auth: { token: t.admin.token, lastEventId: lastEventId - HISTORY - 5 },
+      auth: { lastEventId: lastEventId - HISTORY - 5 },
+      query: { token: t.admin.token },
     });
     const events = await client.waitFor(HISTORY + 1);
     expect(events[0]).toMatchObject({ type: 'resync', id: undefined });

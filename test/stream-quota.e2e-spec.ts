@@ -27,7 +27,7 @@ describe('streams per user, over both transports (STREAMS_PER_USER)', () => {
     const other = await t.createUser();
     const first = await SseFrameClient.stream(t.baseUrl, '/sse', user.token);
     const second = await SseFrameClient.stream(t.baseUrl, '/sse', user.token);
-    const socket = await RecordingSocket.open(t.baseUrl, { auth: { token: user.token } });
+    const socket = await RecordingSocket.open(t.baseUrl, { query: { token: user.token } });
 
     const refused = await t.http().get('/sse').set('Authorization', `Bearer ${user.token}`);
     expect(refused.status).toBe(429);
@@ -35,7 +35,7 @@ describe('streams per user, over both transports (STREAMS_PER_USER)', () => {
     expect(refused.headers['retry-after']).toBe('3');
     expect(refused.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: REFUSAL });
 
-    const refusedSocket = new RecordingSocket(t.baseUrl, { auth: { token: user.token } });
+    const refusedSocket = new RecordingSocket(t.baseUrl, { query: { token: user.token } });
     const error = await refusedSocket.refused();
     expect(error.data).toEqual({ statusCode: 429, error: 'Too Many Requests', message: REFUSAL });
     await refusedSocket.close();
@@ -53,7 +53,7 @@ describe('streams per user, over both transports (STREAMS_PER_USER)', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const again = await SseFrameClient.stream(t.baseUrl, '/sse', user.token);
-    const againSocket = await RecordingSocket.open(t.baseUrl, { auth: { token: user.token } });
+    const againSocket = await RecordingSocket.open(t.baseUrl, { query: { token: user.token } });
     expect(againSocket.socket.connected).toBe(true);
     await t.http().get('/sse').set('Authorization', `Bearer ${user.token}`).expect(429);
 

@@ -44,7 +44,7 @@ describe('token expiry on open streams', () => {
     async (attempt) => {
       const { token, expiresAt } = await shortToken();
       const sse = await SseFrameClient.stream(t.baseUrl, '/sse', token);
-      const socket = await RecordingSocket.open(t.baseUrl, { auth: { token } });
+      const socket = await RecordingSocket.open(t.baseUrl, { query: { token } });
       let sseEndedAt = 0;
       let socketEndedAt = 0;
       // A wait that times out leaves its time at 0, which the checks below refuse.

@@ -107,8 +107,8 @@ class Pair {
       lastEventId === undefined ? undefined : { headers: { 'Last-Event-ID': String(lastEventId) } },
     );
     const socket = new RecordingSocket(t.baseUrl, {
-      auth: { token: viewer.user.token, ...(lastEventId === undefined ? {} : { lastEventId }) },
-      query: viewer.filter === null ? {} : { libraries: viewer.filter.join(',') },
+      auth: lastEventId === undefined ? {} : { lastEventId },
+      query: Object.fromEntries(query),
     });
     const pair = new Pair(viewer, sse, socket);
     try {

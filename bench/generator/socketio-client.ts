@@ -38,7 +38,8 @@ export function openSocketIoClient(
     forceNew: true,
     reconnection: false,
     timeout: 60_000,
-    auth: spec.token === undefined ? undefined : { token: spec.token },
+    // As the SSE clients send it: the engine.io handshake itself must carry the token.
+    extraHeaders: spec.token === undefined ? undefined : { authorization: `Bearer ${spec.token}` },
   });
   let opened = false;
   let finished = false;

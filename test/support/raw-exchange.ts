@@ -39,3 +39,14 @@ export async function until(
 /** A `GET /sse` request as raw bytes, authenticated with `token`. */
 export const streamRequest = (token: string, version = '1.1', extra = '') =>
   `GET /sse HTTP/${version}\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}\r\n`;
+
+/** The path of an engine.io handshake (a request without `sid`), with `query` added. */
+export const engineHandshakePath = (
+  transport: 'polling' | 'websocket',
+  query: Record<string, string> = {},
+) => `/socket.io/?${new URLSearchParams({ EIO: '4', transport, ...query }).toString()}`;
+
+/** A websocket upgrade request for `path` as raw bytes. */
+export const upgradeRequest = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+  'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';

@@ -1,3 +1,5 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'socket.io';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 
 export interface SocketEvent {
@@ -9,8 +11,20 @@ export interface SocketEvent {
 
 export type SocketClientOptions = Partial<ManagerOptions & SocketOptions>;
 
-/** A connect_error as socket.io-client reports it. */
-export type ConnectError = Error & { data?: unknown };
+/**
+ * A connect_error as socket.io-client reports it: socket.io's refusal to join the namespace
+ * (`data`), or a transport's error when the engine.io handshake is refused (`description`: the
+ * HTTP status over polling, the `ws` error event over websocket).
+ */
+export type ConnectError = Error & {
+  data?: unknown;
+  description?: unknown;
+  /**
+   * The body of a refused polling request, read as the error is reported: engine.io-client
+   * aborts the request (its `context`), which empties it, right after.
+   */
+  responseText?: string;
+};
 
 /** The `ws` WebSocket under socket.io-client's websocket transport, in Node. */
 interface NodeWebSocket {
@@ -54,6 +68,23 @@ export class RecordingSocket {
     return client;
   }
 
+  /**
+   * Connects over polling to a server that must refuse the engine.io handshake, and resolves with
+   * what socket.io-client then learns: its transport error, the HTTP status and the JSON body.
+   */
+  static async refusedHandshake(
+    baseUrl: string,
+    options: SocketClientOptions = {},
+  ): Promise<{ message: string; status: unknown; body: unknown }> {
+    const client = new RecordingSocket(baseUrl, { ...options, transports: ['polling'] });
+    try {
+      const { message, description, responseText } = await client.refused();
+      return { message, status: description, body: JSON.parse(responseText ?? 'null') };
+    } finally {
+      await client.close();
+    }
+  }
+
   connected(): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.socket.connected) return resolve();
@@ -67,7 +98,11 @@ export class RecordingSocket {
   /** Resolves with the connect_error the server answered with; rejects if it connected. */
   refused(): Promise<ConnectError> {
     return new Promise((resolve, reject) => {
-      this.socket.once('connect_error', resolve);
+      this.socket.once('connect_error', (error: ConnectError & { context?: unknown }) => {
+        const { responseText } = (error.context ?? {}) as { responseText?: unknown };
+        if (typeof responseText === 'string') error.responseText = responseText;
+        resolve(error);
+      });
       this.socket.once('connect', () => reject(new Error('the server accepted the connection')));
     });
   }
@@ -130,4 +165,18 @@ export class RecordingSocket {
   private recheck(): void {
     for (const check of this.checks) check();
   }
+}
+
+/**
+ * The app's Socket.IO server, to count its engine.io sessions (`engine.clientsCount`). Nest
+ * keeps it in its socket module, which it does not expose: a Nest upgrade that moves it fails
+ * here, by name.
+ */
+export function socketIoServer(app: INestApplication): Server {
+  const { socketModule } = app as unknown as {
+    socketModule?: { socketsContainer?: { getAll(): Map<string, { server: Server }> } };
+  };
+  const hosts = [...(socketModule?.socketsContainer?.getAll().values() ?? [])];
+  if (hosts.length !== 1) throw new Error(`expected one Socket.IO server, found ${hosts.length}`);
+  return hosts[0].server;
 }

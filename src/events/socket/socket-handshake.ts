@@ -1,29 +1,36 @@
+import { parseCookie } from 'cookie';
 import type { IncomingHttpHeaders } from 'node:http';
 import { extractToken } from '../../auth/token-extractor.js';
 import type { LibraryFilter } from '../audience.js';
 import { parseLastEventId, parseLibraryFilter } from '../sse/sse-query.js';
 
-/** What a Socket.IO client sends when it connects, as socket.io hands it over. */
-export interface HandshakeSources {
-  /** The client's `auth` option; socket.io-client sends it on every (re)connection. */
-  auth: Record<string, unknown>;
+/**
+ * What the HTTP request that opened the engine.io session carries: engine.io checks its token
+ * before the session exists, socket.io again when the client joins the namespace.
+ */
+export interface RequestSources {
   headers: IncomingHttpHeaders;
+  /** The query as engine.io reads it: one string per name, the last of a repeated one. */
   query: Record<string, unknown>;
-  cookies?: Record<string, unknown>;
+}
+
+/** What a Socket.IO client sends when it connects, as socket.io hands it over. */
+export interface HandshakeSources extends RequestSources {
+  /**
+   * The client's `auth` option; socket.io-client sends it on every (re)connection. It arrives
+   * once the engine.io session exists, so it carries options, never the token.
+   */
+  auth: Record<string, unknown>;
 }
 
 /**
- * The token from `auth.token`, else where HTTP requests may carry it: the `Authorization`
- * header, the `token` cookie or the `token` query parameter.
+ * The token where HTTP requests may carry it: the `Authorization` header, the `token` cookie or
+ * the `token` query parameter. `auth.token` is not read: a session must not exist without one.
  */
-export function handshakeToken({
-  auth,
-  headers,
-  query,
-  cookies,
-}: HandshakeSources): string | undefined {
-  const fromAuth = auth.token;
-  if (typeof fromAuth === 'string' && fromAuth !== '') return fromAuth;
+export function handshakeToken({ headers, query }: RequestSources): string | undefined {
+  // Parsed here rather than by an engine.io middleware: engine.io keeps each upgrade request for
+  // the socket's whole life, and cookie-parser's additions to it cost 1.6 KB of heap.
+  const cookies = headers.cookie === undefined ? undefined : parseCookie(headers.cookie);
   return extractToken({ headers, cookies, query });
 }
 

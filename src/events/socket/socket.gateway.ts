@@ -1,5 +1,6 @@
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
+import { engineAdmission } from './engine-admission.js';
 import { HandshakeRefused, SocketService } from './socket.service.js';
 
 /** Clients only listen; a bigger message from one is refused rather than buffered. */
@@ -12,22 +13,33 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * Wire contract: each event arrives as `emit(name, data, id)`, so a client handler is
  * `(data, id) => …` where `data` is the parsed SSE `data` (the wrapped message, for example
  * `{ Medias: {...} }`) and `id` the global event id as a number; `lagged` and `resync` come
- * with no id. Authentication: `auth.token`, else the `Authorization: Bearer` header, the
- * `token` cookie or the `token` query. Options: the `libraries` query (as on SSE) and
- * `auth.lastEventId` (or the `lastEventId` query) to resume. A refused handshake is a
- * `connect_error` whose `message` says why and whose `data` is `{statusCode, error, message}`,
- * as an HTTP error body. The server disconnects a socket when its token expires or its user is
- * deleted; the client then needs a new token rather than an automatic reconnection.
+ * with no id. Authentication: the first HTTP request (the polling handshake or the websocket
+ * upgrade) carries the token in the `Authorization: Bearer` header, the `token` cookie or the
+ * `token` query; `auth.token` is not read, as it arrives only once a session exists. Without a
+ * valid token that request gets HTTP 401 with `{statusCode, error, message}`, as any HTTP error
+ * body, and no session: socket.io-client reports its transport's `connect_error`, "xhr poll
+ * error" (`description`: the status; `context.responseText`, read in the handler: the body) or
+ * "websocket error". Options: the `libraries` query (as on SSE) and `auth.lastEventId` (or the
+ * `lastEventId` query) to resume. Joining the namespace checks the token again (it may have
+ * expired meanwhile), the user's stream quota and the options: a refusal there is a
+ * `connect_error` whose `message` says why and whose `data` is the same body. The server
+ * disconnects a socket when its token expires or its user is deleted; the client then needs a
+ * new token rather than an automatic reconnection.
  */
 @WebSocketGateway({
   path: '/socket.io',
   serveClient: false,
   maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+  // How long an authenticated engine.io session may wait to join the namespace (default 45 s):
+  // socket.io-client joins as soon as its session opens; a longer wait only serves one that
+  // never joins.
+  connectTimeout: 10_000,
 })
 export class SocketGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket> {
   constructor(private readonly sockets: SocketService) {}
 
   afterInit(server: Server): void {
+    server.engine.use(engineAdmission((sources) => this.sockets.admit(sources)));
     server.use((socket, next) => {
       try {
         this.sockets.authenticate(socket);

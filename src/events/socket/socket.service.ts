@@ -11,7 +11,6 @@ import type { Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { AccessService } from '../../access/access.service.js';
 import type { Principal } from '../../access/principal.js';
-import { parseCookie } from 'cookie';
 import { TokenRejected, TokenService } from '../../auth/token.service.js';
 import type { ErrorBody } from '../../common/http-exception.filter.js';
 import type { AppConfig } from '../../config/app-config.js';
@@ -23,7 +22,12 @@ import type { EventVariant, PublishedEvent } from '../published-event.js';
 import type { QueueLimits } from '../sse/sse-connection.js';
 import { StreamQuota } from '../stream-quota.js';
 import { SocketConnection } from './socket-connection.js';
-import { handshakeOptions, handshakeToken, type HandshakeOptions } from './socket-handshake.js';
+import {
+  handshakeOptions,
+  handshakeToken,
+  type HandshakeOptions,
+  type RequestSources,
+} from './socket-handshake.js';
 import { eventPacket, resyncPacket, type SocketPacket } from './socket-packets.js';
 
 /** A refused handshake: the client's `connect_error` carries `message` and `data`. */
@@ -86,20 +90,26 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The handshake check (socket.io middleware): the token first, as the HTTP guard runs before
-   * the query is read, then the filter and the resume point. Throws HandshakeRefused.
+   * The engine.io handshake check, before any session exists (see engine-admission.ts): the
+   * token of the request's header, cookie or query, verified. Returns the body to refuse with.
+   */
+  admit(sources: RequestSources): ErrorBody | undefined {
+    try {
+      this.tokens.verify(handshakeToken(sources));
+      return undefined;
+    } catch (error) {
+      return this.refusalBody(error);
+    }
+  }
+
+  /**
+   * The namespace check (socket.io middleware): the token again, as it may have expired since
+   * the engine.io handshake, and first, as the HTTP guard runs before the query is read; then
+   * the filter and the resume point. Throws HandshakeRefused.
    */
   authenticate(socket: Socket): void {
     const { handshake } = socket;
-    const sources = {
-      auth: handshake.auth,
-      headers: handshake.headers,
-      query: handshake.query,
-      // Parsed here rather than by an engine.io middleware: engine.io keeps each upgrade request
-      // for the socket's whole life, and cookie-parser's additions to it cost 1.6 KB of heap.
-      cookies:
-        handshake.headers.cookie === undefined ? undefined : parseCookie(handshake.headers.cookie),
-    };
+    const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
     try {
       const { principal, expiresAt } = this.tokens.verify(handshakeToken(sources));
       const options = handshakeOptions(sources);
@@ -117,9 +127,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       this.sessions.set(socket, { principal, expiresAt, releaseQuota, ...options });
     } catch (error) {
       if (error instanceof HandshakeRefused) throw error;
-      if (error instanceof TokenRejected || error instanceof HttpException) throw refusal(error);
-      this.logger.error(error);
-      throw new HandshakeRefused(errorBody(500, 'Internal server error'));
+      throw new HandshakeRefused(this.refusalBody(error));
     }
   }
 
@@ -152,6 +160,14 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     });
     if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
     this.connections.add(connection);
+  }
+
+  /** Says why a handshake failed: the token's or the query's fault, else a bare 500, logged. */
+  private refusalBody(error: unknown): ErrorBody {
+    if (error instanceof TokenRejected) return errorBody(401, error.message);
+    if (error instanceof HttpException) return errorBody(error.getStatus(), error.message);
+    this.logger.error(error);
+    return errorBody(500, 'Internal server error');
   }
 
   private replay(connection: SocketConnection, lastEventId: number): void {
@@ -188,11 +204,6 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
 
 function packetOf(event: PublishedEvent, variant: EventVariant): SocketPacket {
   return eventPacket(event.name, event.id, variant.data);
-}
-
-function refusal(error: TokenRejected | HttpException): HandshakeRefused {
-  const statusCode = error instanceof TokenRejected ? 401 : error.getStatus();
-  return new HandshakeRefused(errorBody(statusCode, error.message));
 }
 
 function errorBody(statusCode: number, message: string): ErrorBody {

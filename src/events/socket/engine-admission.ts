@@ -1,0 +1,63 @@
+import { type IncomingMessage, STATUS_CODES, ServerResponse } from 'node:http';
+import type { ErrorBody } from '../../common/http-exception.filter.js';
+import type { RequestSources } from './socket-handshake.js';
+
+/** A middleware as `server.engine.use` takes it: it runs before engine.io reads the request. */
+export type EngineMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: Error) => void,
+) => void;
+
+/** Whether a request may open an engine.io session: nothing, or the body to refuse it with. */
+export type AdmissionCheck = (sources: RequestSources) => ErrorBody | undefined;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The query exactly as engine.io reads it (`Object.fromEntries` of the search parameters), so
+ * the last of a repeated name wins: read any other way, `?sid=x&sid=` would pass here as a
+ * request of an existing session while engine.io opened a new one.
+ */
+function engineQuery(url = ''): Record<string, string> {
+  return Object.fromEntries(new URL(url, 'http://engine.io').searchParams);
+}
+
+/**
+ * Refuses a handshake request (one without `sid`: a polling GET or a websocket upgrade) that
+ * `check` turns down, before engine.io creates a session for it, with `check`'s body as an HTTP
+ * error answer. Requests of an existing session pass: its handshake was checked.
+ */
+export function engineAdmission(check: AdmissionCheck): EngineMiddleware {
+  return (req, res, next) => {
+    const query = engineQuery(req.url);
+    if (query.sid) return next();
+    const refusal = check({ headers: req.headers, query });
+    if (refusal === undefined) return next();
+    const body = JSON.stringify(refusal);
+    // Any error makes engine.io drop the request without a session; it writes its own 400 only
+    // where ours is not written yet (abortRequest looks at headersSent, abortUpgrade at writable).
+    const refused = new Error(String(refusal.message));
+    if (res instanceof ServerResponse) {
+      res.writeHead(refusal.statusCode, {
+        'Content-Type': JSON_TYPE,
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return next(refused);
+    }
+    // An upgrade: engine.io's stand-in response writes nothing, so the answer goes on the socket
+    // itself, ended before engine.io's abort runs. Node's HTTP server no longer listens for the
+    // socket's errors once it handed it over: a client gone meanwhile must not crash the process,
+    // and the end callback still runs then.
+    const { socket } = req;
+    socket.on('error', () => undefined);
+    socket.end(
+      `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode] ?? 'Error'}\r\n` +
+        'Connection: close\r\n' +
+        `Content-Type: ${JSON_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      () => next(refused),
+    );
+  };
+}
