@@ -284,21 +284,35 @@ describe('GET /sse: resume beyond the live queue and across a restart', () => {
     }
   });
 
-  it('after a real restart, a client resuming from the old ids gets `resync`', async () => {
+  it('after a clean restart on the same DATA_DIR, ids go on and a resume gets exactly what it missed', async () => {
     const first = await createTestApp({ SSE_HISTORY_SIZE: '50' });
     const library = await first.createLibrary();
-    for (let index = 0; index < 5; index++) first.app.get(EventsPublisher).tags(library, []);
+    const publishTags = (app: TestApp, count: number) => {
+      for (let index = 0; index < count; index++) app.app.get(EventsPublisher).tags(library, []);
+    };
+    publishTags(first, 5);
     const before = first.app.get(EventHub).lastEventId;
+    const seen = before - 3;
     await first.close({ keepData: true });
-    const second = await createTestApp({ DATA_DIR: first.dataDir });
+    const second = await createTestApp({ DATA_DIR: first.dataDir, SSE_HISTORY_SIZE: '50' });
     try {
+      expect(second.app.get(EventHub).lastEventId).toBe(before);
+      publishTags(second, 4);
       const token = await second.login(first.admin.username, first.admin.password);
       const client = await SseFrameClient.stream(second.baseUrl, '/sse', token, {
-        headers: { 'Last-Event-ID': String(before) },
+        headers: { 'Last-Event-ID': String(seen) },
       });
-      await client.waitUntil((c) => c.frames.length >= 2);
-      expect(client.frames[1].event).toBe('resync');
+      await client.waitForId(before + 4);
+      expect(client.events.map((frame) => frame.event)).not.toContain('resync');
+      expect(client.ids).toEqual(Array.from({ length: 7 }, (_, index) => seen + 1 + index));
       client.close();
+
+      const ahead = await SseFrameClient.stream(second.baseUrl, '/sse', token, {
+        headers: { 'Last-Event-ID': String(before + 100) },
+      });
+      await ahead.waitUntil((c) => c.events.length >= 1);
+      expect(ahead.events[0].event).toBe('resync');
+      ahead.close();
     } finally {
       await second.close();
       rmSync(first.dataDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { SseFrameClient } from './support/sse-frame-client.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const STACK_LINE = /^\s+at\s/m;
@@ -61,6 +62,26 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((closed) => server.close(closed));
   return port;
+}
+
+/** Creates libraries one after another: each is a `library` event to the admin. */
+async function addLibraries(url: string, token: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    // oxlint-disable-next-line no-await-in-loop -- one event after another, in order
+    await request(url)
+      .post('/libraries')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ name: `Library ${index}`, type: 'photos' })
+      .expect(201);
+  }
+}
+
+/** An SSE stream from `lastEventId`, and a wait for its first `count` events. */
+async function watch(url: string, token: string, count: number, lastEventId?: number) {
+  const client = await SseFrameClient.stream(url, '/sse', token, {
+    headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) },
+  });
+  return { client, received: () => client.waitUntil((c) => c.events.length >= count) };
 }
 
 describe('npm start (the built server, spawned)', () => {
@@ -164,6 +185,56 @@ describe('npm start (the built server, spawned)', () => {
     const secondUrl = await second.listening();
     expect(second.stderr).not.toContain('Password:');
     await request(secondUrl).post('/auth/login').send({ username: 'admin', password }).expect(200);
+  });
+
+  it('keeps event ids rising across a stop and a SIGKILL; a resume across the crash gets resync', async () => {
+    const env = { PORT: '0', ADMIN_PASSWORD: 'admin-password' };
+    const boot = async () => {
+      const server = start(env);
+      const url = await server.listening();
+      const login = await request(url)
+        .post('/auth/login')
+        .send({ username: 'admin', password: 'admin-password' })
+        .expect(200);
+      return { server, url, token: (login.body as { accessToken: string }).accessToken };
+    };
+    const first = await boot();
+    const beforeStop = await watch(first.url, first.token, 3);
+    await addLibraries(first.url, first.token, 3);
+    await beforeStop.received();
+    const seen = beforeStop.client.ids;
+    beforeStop.client.close();
+    await first.server.stop();
+
+    const second = await boot();
+    await addLibraries(second.url, second.token, 1);
+    const exact = await watch(second.url, second.token, 3, seen[0]);
+    await exact.received();
+    expect(exact.client.events.map((frame) => frame.event)).toEqual([
+      'library',
+      'library',
+      'library',
+    ]);
+    expect(exact.client.ids).toEqual([seen[1], seen[2], seen[2] + 1]);
+    exact.client.close();
+
+    const beforeCrash = await watch(second.url, second.token, 2);
+    await addLibraries(second.url, second.token, 2);
+    await beforeCrash.received();
+    const newestBeforeCrash = Math.max(...beforeCrash.client.ids);
+    beforeCrash.client.close();
+    second.server.child.kill('SIGKILL');
+    expect((await second.server.exited).signal).toBe('SIGKILL');
+
+    const third = await boot();
+    const acrossCrash = await watch(third.url, third.token, 2, newestBeforeCrash);
+    await addLibraries(third.url, third.token, 1);
+    await acrossCrash.received();
+    const [resync, after] = acrossCrash.client.events;
+    expect(resync.event).toBe('resync');
+    expect(after.event).toBe('library');
+    expect(Number(after.id)).toBeGreaterThan(newestBeforeCrash);
+    acrossCrash.client.close();
   });
 
   it('stops on bad values with exit code 1 and a message listing each, without a stack trace', async () => {

@@ -201,9 +201,9 @@ export class BackupArchiveAdapter {
   /**
    * A consistent copy of the live database through SQLite's online backup, as one
    * self-contained file. For a library backup it keeps that library alone (other libraries and
-   * their rows go through the foreign keys, server-wide backups and password hashes too) and is
-   * vacuumed so nothing deleted lingers in it. The medias with a file come from the copy, so the
-   * archive's files and its database agree.
+   * their rows go through the foreign keys, server-wide backups, password hashes and the event
+   * log too) and is vacuumed so nothing deleted lingers in it. The medias with a file come from
+   * the copy, so the archive's files and its database agree.
    */
   async snapshotDatabase(
     source: SqliteDatabase.Database,
@@ -221,6 +221,8 @@ export class BackupArchiveAdapter {
           snapshot.prepare('DELETE FROM libraries WHERE id <> ?').run(libraryId);
           snapshot.prepare('DELETE FROM backups WHERE library_id IS NULL').run();
           snapshot.prepare("UPDATE users SET password_hash = ''").run();
+          // The event log holds other libraries' events.
+          snapshot.prepare('DELETE FROM event_log').run();
         })();
         snapshot.exec('VACUUM');
       }

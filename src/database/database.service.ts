@@ -22,6 +22,7 @@ export class DatabaseService implements OnApplicationShutdown {
   /** The raw connection, for what the query builder does not cover (online backups). */
   readonly sqlite: SqliteDatabase.Database;
   readonly db: Kysely<Database>;
+  private readonly closeHooks: (() => void)[] = [];
 
   constructor(config: AppConfig) {
     mkdirSync(config.dataDir, { recursive: true });
@@ -48,7 +49,22 @@ export class DatabaseService implements OnApplicationShutdown {
     if (error) throw error;
   }
 
+  /**
+   * Runs `hook` just before the connection closes: the last moment anything can be written (the
+   * event log's final batch), whatever order Nest ends the other modules in.
+   */
+  beforeClose(hook: () => void): void {
+    this.closeHooks.push(hook);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    for (const hook of this.closeHooks) {
+      try {
+        hook();
+      } catch (error) {
+        this.logger.error(`A last write before the database closed failed: ${String(error)}`);
+      }
+    }
     await this.db.destroy();
   }
 }

@@ -122,6 +122,28 @@ export interface BackupArchivesTable {
   finished: number;
 }
 
+/** One event of the embedded event log, as it went out. */
+export interface EventLogTable {
+  id: number;
+  name: string;
+  /** The wrapped message as one line of JSON, as the library's admins got it. */
+  data: string;
+  /** What readers who are not its admins got, when it differs. */
+  reader_data: string | null;
+  library: string | null;
+  owner: string | null;
+}
+
+/**
+ * One row: ids up to `reserved` may have been issued, those up to `stored` are in the log (or
+ * were never kept, with SSE_HISTORY_SIZE 0). Equal after a clean stop.
+ */
+export interface EventLogStateTable {
+  id: 1;
+  reserved: number;
+  stored: number;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
@@ -135,4 +157,6 @@ export interface Database {
   media_user_data: MediaUserDataTable;
   backups: BackupsTable;
   backup_archives: BackupArchivesTable;
+  event_log: EventLogTable;
+  event_log_state: EventLogStateTable;
 }

@@ -12,6 +12,7 @@ import {
   variantFor,
 } from './audience.js';
 import { EventHub } from './event-hub.js';
+import { VolatileEventStore } from './log/volatile-event-store.js';
 import type { EventMap, EventName, ServerLibrary } from './events.types.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
@@ -85,7 +86,7 @@ function sampleMessages(library: string | null, userRef: string): [EventName, un
 }
 
 function newHub(): EventHub {
-  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
+  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }), new VolatileEventStore());
 }
 
 function publishAll(hub: EventHub, messages: [EventName, unknown][]): PublishedEvent[] {

@@ -4,6 +4,7 @@ import { loadAppConfig } from '../config/app-config.js';
 import type { LibraryFilter } from './audience.js';
 import { ConnectionRegistry, type EventConnection } from './connection-registry.js';
 import { EventHub } from './event-hub.js';
+import { VolatileEventStore } from './log/volatile-event-store.js';
 
 function accessWith(): AccessService {
   const access = new AccessService({} as AccessRepository);
@@ -35,7 +36,7 @@ function connectionOf(
 
 describe('ConnectionRegistry', () => {
   const access = accessWith();
-  const hub = new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
+  const hub = new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }), new VolatileEventStore());
 
   it('counts, groups by user and forgets connections', () => {
     const registry = new ConnectionRegistry<ReturnType<typeof connectionOf>>();

@@ -1,6 +1,7 @@
 import { loadAppConfig } from '../config/app-config.js';
 import { EVENT_CATALOG, EVENT_NAMES } from './event-catalog.js';
 import { EventHub } from './event-hub.js';
+import { VolatileEventStore } from './log/volatile-event-store.js';
 import type { EventMap, EventName, ServerLibrary } from './events.types.js';
 import type { PublishedEvent } from './published-event.js';
 
@@ -51,7 +52,7 @@ const SAMPLES: { [N in EventName]: [key: string, message: EventMap[N], library?:
 };
 
 function hubWithHistory(size = 100): EventHub {
-  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: String(size) }));
+  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: String(size) }), new VolatileEventStore());
 }
 
 function publishSample(hub: EventHub, name: EventName): PublishedEvent {

@@ -3,6 +3,8 @@ import { AccessModule } from '../access/access.module.js';
 import { EventHub } from './event-hub.js';
 import { EventsController } from './events.controller.js';
 import { EventsPublisher } from './events.publisher.js';
+import { EventStore } from './log/event-store.js';
+import { SqliteEventStore } from './log/sqlite-event-store.js';
 import { SocketGateway } from './socket/socket.gateway.js';
 import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
@@ -17,7 +19,15 @@ import { StreamQuota } from './stream-quota.js';
 @Module({
   imports: [AccessModule],
   controllers: [SseController, EventsController],
-  providers: [EventHub, EventsPublisher, StreamQuota, SseService, SocketService, SocketGateway],
+  providers: [
+    { provide: EventStore, useClass: SqliteEventStore },
+    EventHub,
+    EventsPublisher,
+    StreamQuota,
+    SseService,
+    SocketService,
+    SocketGateway,
+  ],
   exports: [EventsPublisher],
 })
 export class EventsModule implements NestModule {

@@ -5,6 +5,7 @@ import * as catalog from './0003-catalog.js';
 import * as progress from './0004-progress.js';
 import * as backups from './0005-backups.js';
 import * as backupArchives from './0006-backup-archives.js';
+import * as eventLog from './0007-event-log.js';
 
 /** Every migration, by name; names sort in the order they apply. Add new ones at the end. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-progress': progress,
   '0005-backups': backups,
   '0006-backup-archives': backupArchives,
+  '0007-event-log': eventLog,
 };

@@ -1,0 +1,39 @@
+import type { EventName } from '../events.types.js';
+
+/** What the log keeps of an event: enough to rebuild its wire forms after a restart. */
+export interface StoredEvent {
+  id: number;
+  name: EventName;
+  /** The wrapped message as one line of JSON, as the library's admins got it. */
+  data: string;
+  /** What readers who are not its admins got; null when it is `data`. */
+  readerData: string | null;
+  library: string | null;
+  owner: string | null;
+}
+
+export interface RestoredLog {
+  /** The id the next event must be above: no id up to it is ever issued again. */
+  lastId: number;
+  /**
+   * The newest stored events, oldest first, with consecutive ids ending at `lastId`; empty when
+   * the log cannot vouch for what came before `lastId` (after a crash, say).
+   */
+  events: StoredEvent[];
+}
+
+/**
+ * Where the hub's events outlive the process. The hub issues ids itself and must have each one
+ * reserved before it goes out, so that a crash never lets an id be issued twice; events are
+ * handed over after delivery and may be written later, in batches.
+ */
+export abstract class EventStore {
+  /** Reads the log at start: where ids go on from, and the newest events for resume. */
+  abstract open(): Promise<RestoredLog>;
+
+  /** Makes sure no later start can issue `id` again; throws once the store is closed. */
+  abstract reserveThrough(id: number): void;
+
+  /** Keeps an event that went out; written off the delivery path. */
+  abstract append(event: StoredEvent): void;
+}
