@@ -6,6 +6,7 @@ import { BackupsModule } from './backups/backups.module.js';
 import { BenchModule } from './bench/bench.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
+import { EventBacklogGuard } from './common/event-backlog.guard.js';
 import { JsonBodyGuard } from './common/json-body.guard.js';
 import { loadAppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -39,7 +40,10 @@ export class AppModule {
         ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_GUARD, useClass: JsonBodyGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
+        { provide: APP_GUARD, useClass: EventBacklogGuard },
+      ],
     };
   }
 }

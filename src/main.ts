@@ -2,10 +2,13 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import cluster from 'node:cluster';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
+import { ClusterPrimary } from './cluster/cluster-primary.js';
+import { serveHandedConnections } from './cluster/cluster-worker.js';
 import { type AppConfig, ConfigError, loadAppConfig } from './config/app-config.js';
 
 /** A start that failed for a reason the operator can fix; its message says all there is to say. */
@@ -35,12 +38,34 @@ async function listen(app: NestExpressApplication, config: AppConfig): Promise<n
   return (app.getHttpServer().address() as AddressInfo).port;
 }
 
+async function startPrimary(config: AppConfig): Promise<number> {
+  try {
+    return await new ClusterPrimary(config).start();
+  } catch (error) {
+    throw new StartError(
+      `Cannot start ${config.workers} workers on ${urlOf(config.host, config.port)}: ${(error as Error).message}`,
+    );
+  }
+}
+
 async function bootstrap(): Promise<void> {
   // Checked before Nest starts, so that a bad value ends the start with its message alone.
   const config = loadAppConfig(process.env);
   prepareDataDir(config.dataDir);
+  if (config.workers > 1 && cluster.isPrimary) {
+    const port = await startPrimary(config);
+    new Logger('Reelay').log(
+      `Listening on ${urlOf(config.host, port)} with ${config.workers} workers (API docs at /api/docs)`,
+    );
+    return;
+  }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot());
   configureApp(app);
+  if (config.workerIndex !== undefined) {
+    await app.init();
+    serveHandedConnections(app);
+    return;
+  }
   const port = await listen(app, config);
   new Logger('Reelay').log(`Listening on ${urlOf(config.host, port)} (API docs at /api/docs)`);
 }

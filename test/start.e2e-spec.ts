@@ -1,68 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import request from 'supertest';
-import { SseFrameClient } from './support/sse-frame-client.js';
+import { freePort, openSse, ServerBuild } from './support/server-process.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const STACK_LINE = /^\s+at\s/m;
-
-/** A started `node src/main.js` and everything it printed. */
-class ServerProcess {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((done) =>
-      child.once('exit', (code, signal) => done({ code, signal })),
-    );
-  }
-
-  /** The address from the "Listening on" line, once the server prints it. */
-  listening(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = /Listening on (http:\/\/\S+)/.exec(this.stdout);
-        if (!match) return;
-        stopWatching();
-        resolve(match[1]);
-      };
-      const exitedEarly = () => {
-        stopWatching();
-        reject(
-          new Error(`exited before listening\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`),
-        );
-      };
-      const stopWatching = () => {
-        this.child.stdout?.off('data', check);
-        this.child.off('exit', exitedEarly);
-      };
-      this.child.stdout?.on('data', check);
-      this.child.once('exit', exitedEarly);
-      check();
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    await this.exited;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as { port: number };
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
 
 /** Creates libraries one after another: each is a `library` event to the admin. */
 async function addLibraries(url: string, token: string, count: number): Promise<void> {
@@ -78,37 +21,16 @@ async function addLibraries(url: string, token: string, count: number): Promise<
 
 /** An SSE stream from `lastEventId`, and a wait for its first `count` events. */
 async function watch(url: string, token: string, count: number, lastEventId?: number) {
-  const client = await SseFrameClient.stream(url, '/sse', token, {
-    headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) },
-  });
+  const client = await openSse({ url, token }, lastEventId);
   return { client, received: () => client.waitUntil((c) => c.events.length >= count) };
 }
 
 describe('npm start (the built server, spawned)', () => {
-  let buildDir: string;
+  let build: ServerBuild;
   let workDir: string;
-  const started: ServerProcess[] = [];
 
   beforeAll(async () => {
-    // The build script's own compile, into a folder of its own so that no one's dist/ changes.
-    buildDir = mkdtempSync(join(tmpdir(), 'reelay-build-'));
-    symlinkSync(join(REPO, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
-    writeFileSync(join(buildDir, 'package.json'), '{"type":"module"}\n');
-    await promisify(execFile)(
-      process.execPath,
-      [
-        join(REPO, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        buildDir,
-      ],
-      { cwd: REPO },
-    ).catch((error: { stdout?: string }) => {
-      // Type errors elsewhere are the typecheck's to report; the files are emitted regardless.
-      if (!existsSync(join(buildDir, 'src/main.js')))
-        throw new Error(`build failed: ${error.stdout}`);
-    });
+    build = await ServerBuild.compile();
   }, 120_000);
 
   beforeEach(() => {
@@ -116,22 +38,13 @@ describe('npm start (the built server, spawned)', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((server) => server.stop()));
+    await build.stopAll();
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+  afterAll(() => build.remove());
 
-  function start(env: Record<string, string>): ServerProcess {
-    const child = spawn(process.execPath, [join(buildDir, 'src/main.js')], {
-      cwd: workDir,
-      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new ServerProcess(child);
-    started.push(server);
-    return server;
-  }
+  const start = (env: Record<string, string>) => build.spawn(env, workDir);
 
   it('honours PORT, HOST, JWT_TTL, ADMIN_USERNAME, ADMIN_PASSWORD and the ./data default', async () => {
     const port = await freePort();
@@ -189,22 +102,14 @@ describe('npm start (the built server, spawned)', () => {
 
   it('keeps event ids rising across a stop and a SIGKILL; a resume across the crash gets resync', async () => {
     const env = { PORT: '0', ADMIN_PASSWORD: 'admin-password' };
-    const boot = async () => {
-      const server = start(env);
-      const url = await server.listening();
-      const login = await request(url)
-        .post('/auth/login')
-        .send({ username: 'admin', password: 'admin-password' })
-        .expect(200);
-      return { server, url, token: (login.body as { accessToken: string }).accessToken };
-    };
+    const boot = () => build.boot(env, workDir);
     const first = await boot();
     const beforeStop = await watch(first.url, first.token, 3);
     await addLibraries(first.url, first.token, 3);
     await beforeStop.received();
     const seen = beforeStop.client.ids;
     beforeStop.client.close();
-    await first.server.stop();
+    await first.process.stop();
 
     const second = await boot();
     await addLibraries(second.url, second.token, 1);
@@ -223,8 +128,7 @@ describe('npm start (the built server, spawned)', () => {
     await beforeCrash.received();
     const newestBeforeCrash = Math.max(...beforeCrash.client.ids);
     beforeCrash.client.close();
-    second.server.child.kill('SIGKILL');
-    expect((await second.server.exited).signal).toBe('SIGKILL');
+    expect((await second.process.kill()).signal).toBe('SIGKILL');
 
     const third = await boot();
     const acrossCrash = await watch(third.url, third.token, 2, newestBeforeCrash);

@@ -4,6 +4,13 @@ import { AccessRepository, type AccountRow } from './access.repository.js';
 import { type Account, Principal } from './principal.js';
 import type { GrantedRole, LibraryRole } from './roles.js';
 
+/** One change of the access state, as other processes replay it (see `apply`). */
+export type AccessChange =
+  | { kind: 'account'; account: AccountRow }
+  | { kind: 'account-removed'; userId: string }
+  | { kind: 'grant'; libraryId: string; userId: string; role: LibraryRole }
+  | { kind: 'library-removed'; libraryId: string };
+
 interface MutableAccount extends Account {
   role: Account['role'];
   removed: boolean;
@@ -21,8 +28,14 @@ export class AccessService implements OnModuleInit {
   private readonly membersByLibrary = new Map<string, Map<string, GrantedRole>>();
   private readonly admins = new Set<string>();
   private readonly removedUsers = new Subject<string>();
+  private readonly localChanges = new Subject<AccessChange>();
   /** Ids of users that were deleted, so that transports can close their connections. */
   readonly userRemoved$ = this.removedUsers.asObservable();
+  /**
+   * The changes made by this process, for an event bus to replay on the others; not those that
+   * came through `apply`.
+   */
+  readonly changes$ = this.localChanges.asObservable();
 
   constructor(private readonly repository: AccessRepository) {}
 
@@ -31,8 +44,8 @@ export class AccessService implements OnModuleInit {
       this.repository.listAccounts(),
       this.repository.listGrants(),
     ]);
-    for (const account of accounts) this.addAccount(account);
-    for (const grant of grants) this.setGrant(grant.libraryId, grant.userId, grant.role);
+    for (const account of accounts) this.putAccount(account);
+    for (const grant of grants) this.putGrant(grant.libraryId, grant.userId, grant.role);
   }
 
   principalFor(userId: string): Principal | undefined {
@@ -45,12 +58,54 @@ export class AccessService implements OnModuleInit {
   }
 
   addAccount(row: AccountRow): void {
+    this.change({ kind: 'account', account: row });
+  }
+
+  removeAccount(userId: string): void {
+    this.change({ kind: 'account-removed', userId });
+  }
+
+  setGrant(libraryId: string, userId: string, role: LibraryRole): void {
+    this.change({ kind: 'grant', libraryId, userId, role });
+  }
+
+  removeLibrary(libraryId: string): void {
+    this.change({ kind: 'library-removed', libraryId });
+  }
+
+  /** Applies a change another process made (it changed the shared database already). */
+  apply(change: AccessChange): void {
+    switch (change.kind) {
+      case 'account':
+        return this.putAccount(change.account);
+      case 'account-removed':
+        return this.dropAccount(change.userId);
+      case 'grant':
+        return this.putGrant(change.libraryId, change.userId, change.role);
+      case 'library-removed':
+        return this.dropLibrary(change.libraryId);
+    }
+  }
+
+  private change(change: AccessChange): void {
+    this.apply(change);
+    this.localChanges.next(change);
+  }
+
+  private putAccount(row: AccountRow): void {
+    const known = this.accounts.get(row.id);
+    if (known) {
+      known.role = row.role;
+      if (row.role === 'admin') this.admins.add(row.id);
+      else this.admins.delete(row.id);
+      return;
+    }
     const account: MutableAccount = { ...row, grants: new Map(), removed: false };
     this.accounts.set(row.id, account);
     if (row.role === 'admin') this.admins.add(row.id);
   }
 
-  removeAccount(userId: string): void {
+  private dropAccount(userId: string): void {
     const account = this.accounts.get(userId);
     if (!account) return;
     account.removed = true;
@@ -62,7 +117,7 @@ export class AccessService implements OnModuleInit {
     this.removedUsers.next(userId);
   }
 
-  setGrant(libraryId: string, userId: string, role: LibraryRole): void {
+  private putGrant(libraryId: string, userId: string, role: LibraryRole): void {
     const account = this.accounts.get(userId);
     if (!account) return;
     let members = this.membersByLibrary.get(libraryId);
@@ -76,7 +131,7 @@ export class AccessService implements OnModuleInit {
     account.grants.set(libraryId, role);
   }
 
-  removeLibrary(libraryId: string): void {
+  private dropLibrary(libraryId: string): void {
     const members = this.membersByLibrary.get(libraryId);
     if (!members) return;
     for (const userId of members.keys()) this.accounts.get(userId)?.grants.delete(libraryId);

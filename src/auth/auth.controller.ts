@@ -11,6 +11,7 @@ import type { Principal } from '../access/principal.js';
 import { CurrentPrincipal, Public } from './auth.decorators.js';
 import { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
 import { AuthService } from './auth.service.js';
+import { PublishesNoEvents } from '../common/event-backlog.guard.js';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -18,6 +19,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @PublishesNoEvents()
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponseDto })
@@ -39,6 +41,7 @@ export class AuthController {
   }
 
   @Public()
+  @PublishesNoEvents()
   @Post('logout')
   @HttpCode(204)
   logout(@Res({ passthrough: true }) response: Response): void {

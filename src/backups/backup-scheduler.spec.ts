@@ -1,3 +1,4 @@
+import { loadAppConfig } from '../config/app-config.js';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { BackupScheduler } from './backup-scheduler.js';
@@ -23,7 +24,7 @@ describe('BackupScheduler', () => {
         return Promise.reject(new Error('SQLITE_BUSY: database is locked'));
       },
     } as unknown as BackupsRepository;
-    const scheduler = new BackupScheduler(repository, {} as BackupsService);
+    const scheduler = new BackupScheduler(loadAppConfig({}), repository, {} as BackupsService);
     try {
       scheduler.onApplicationBootstrap();
       await jest.advanceTimersByTimeAsync(60_000);

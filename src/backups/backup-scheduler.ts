@@ -1,9 +1,12 @@
 import {
   type BeforeApplicationShutdown,
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.provider.js';
 import { isDue, parseSchedule } from './backup-schedule.js';
 import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
@@ -19,11 +22,14 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
   private previousTick = Date.now();
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: BackupsRepository,
     private readonly backups: BackupsService,
   ) {}
 
   onApplicationBootstrap(): void {
+    // One scheduler per deployment: in a cluster, the first worker's.
+    if ((this.config.workerIndex ?? 0) !== 0) return;
     this.timer = setInterval(() => {
       // A database error here must not become an unhandled rejection: the next tick tries again.
       this.tick(new Date()).catch((error: unknown) => {

@@ -46,6 +46,20 @@ export class BackupsRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * Marks a run as started unless one is in progress, in any process sharing the database:
+   * the backup as it now stands, or undefined when it was running already (or is gone).
+   */
+  claimRun(id: string, changes: Updateable<BackupsTable>): Promise<BackupRecord | undefined> {
+    return this.db
+      .updateTable('backups')
+      .set({ ...changes, status: 'inProgress' })
+      .where('id', '=', id)
+      .where('status', '<>', 'inProgress')
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   /** Deletes the backup and its archive records (not the archives' files). */
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('backups').where('id', '=', id).execute();

@@ -183,7 +183,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly limits: BackupLimits;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: BackupsRepository,
     private readonly archives: BackupArchiveAdapter,
     private readonly database: DatabaseService,
@@ -194,6 +194,9 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    // In a cluster the primary did this before any worker started: a worker starting again
+    // must not fail the runs the others are making.
+    if (this.config.workerIndex !== undefined) return;
     await this.repository.failInterrupted(
       'interrupted: the server stopped during the run',
       Date.now(),
@@ -312,16 +315,21 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     let started: BackupRecord | undefined;
     try {
       const now = Date.now();
-      started = await this.repository.update(record.id, {
+      started = await this.repository.claimRun(record.id, {
         ...NO_RUN,
-        status: 'inProgress',
         started: now,
         updated: now,
       });
     } finally {
       if (!started) this.active.delete(record.id);
     }
-    if (!started) throw new NotFoundException(`Backup ${record.id} not found`);
+    if (!started) {
+      // Another process of the cluster may be running it.
+      if (await this.repository.find(record.id)) {
+        throw new ConflictException('This backup is running already');
+      }
+      throw new NotFoundException(`Backup ${record.id} not found`);
+    }
     const view = this.publish(started);
     run.done = this.execute(started, run)
       .catch((error: unknown) =>

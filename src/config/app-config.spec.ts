@@ -140,6 +140,39 @@ describe('loadAppConfig', () => {
     );
   });
 
+  it('reads the event bus and the cluster settings', () => {
+    expect(loadAppConfig({}, CWD)).toMatchObject({
+      eventBus: 'local',
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'reelay' },
+      workers: 1,
+    });
+    expect(loadAppConfig({}, CWD).workerIndex).toBeUndefined();
+    const clustered = loadAppConfig(
+      {
+        EVENT_BUS: 'redis',
+        REDIS_URL: 'redis://cache:6380/2',
+        REDIS_PREFIX: 'media',
+        WORKERS: '4',
+        REELAY_WORKER_INDEX: '2',
+      },
+      CWD,
+    );
+    expect(clustered).toMatchObject({
+      eventBus: 'redis',
+      redis: { url: 'redis://cache:6380/2', prefix: 'media' },
+      workers: 4,
+      workerIndex: 2,
+    });
+    expect(loadAppConfig({ EVENT_BUS: 'redis', WORKERS: 'auto' }, CWD).workers).toBeGreaterThan(0);
+  });
+
+  it('refuses more than one worker without the Redis bus', () => {
+    expect(configError({ WORKERS: '2' })).toContain(
+      'WORKERS=2 needs EVENT_BUS=redis: every process must deliver the events of all of them',
+    );
+    expect(configError({ EVENT_BUS: 'kafka' })).toContain('EVENT_BUS must be one of local, redis');
+  });
+
   it('lists every bad value in one message', () => {
     const message = configError({
       PORT: 'abc',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 
 export interface SseConfig {
@@ -38,6 +39,19 @@ export interface AppConfig {
   /** How many conversions run at once; the others wait in line. */
   convertConcurrency: number;
   sse: SseConfig;
+  /**
+   * `local`: this process numbers events and keeps them in its database; `redis`: every process
+   * appends to and reads from one Redis Stream.
+   */
+  eventBus: 'local' | 'redis';
+  redis: { url: string; prefix: string };
+  /** Processes serving the port (node:cluster); above 1 needs the Redis bus. */
+  workers: number;
+  /**
+   * This worker's place among them, from 0, set by the cluster's primary in each worker it
+   * starts (REELAY_WORKER_INDEX); undefined in a single process and in the primary.
+   */
+  workerIndex?: number;
   /** Streams one user may hold open at once, SSE and Socket.IO together. */
   streamsPerUser: number;
   /** Mounts the benchmark's publish endpoint; never set in a normal start. */
@@ -122,6 +136,12 @@ class EnvReader {
     return bytes;
   }
 
+  /** A whole number from 1 to `max`, or `auto` for the number of cores. */
+  count(name: string, fallback: number, max: number): number {
+    if (this.string(name) === 'auto') return Math.min(availableParallelism(), max);
+    return this.integer(name, fallback, 1, max);
+  }
+
   choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
     const raw = this.string(name);
     if (raw === undefined) return fallback;
@@ -186,9 +206,24 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),
       handover: read.choice('SSE_HANDOVER', 'auto', ['auto', 'off'] as const),
     },
+    eventBus: read.choice('EVENT_BUS', 'local', ['local', 'redis'] as const),
+    redis: {
+      url: read.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+      prefix: read.string('REDIS_PREFIX', 'reelay'),
+    },
+    workers: read.count('WORKERS', 1, 64),
+    workerIndex:
+      read.string('REELAY_WORKER_INDEX') === undefined
+        ? undefined
+        : read.integer('REELAY_WORKER_INDEX', 0, 0, 63),
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
     benchPublish: read.flag('REELAY_BENCH_PUBLISH'),
   };
+  if (config.workers > 1 && config.eventBus !== 'redis') {
+    read.errors.push(
+      `WORKERS=${config.workers} needs EVENT_BUS=redis: every process must deliver the events of all of them`,
+    );
+  }
   if (read.errors.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${read.errors.join('\n  - ')}`);
   }

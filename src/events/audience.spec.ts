@@ -11,8 +11,7 @@ import {
   receiverIsLibraryAdmin,
   variantFor,
 } from './audience.js';
-import { EventHub } from './event-hub.js';
-import { VolatileEventStore } from './log/volatile-event-store.js';
+import { publishingHub } from './log/volatile-event-store.js';
 import type { EventMap, EventName, ServerLibrary } from './events.types.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
@@ -85,11 +84,13 @@ function sampleMessages(library: string | null, userRef: string): [EventName, un
   return messages;
 }
 
-function newHub(): EventHub {
-  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }), new VolatileEventStore());
+type PublishingHub = ReturnType<typeof publishingHub>;
+
+function newHub(): PublishingHub {
+  return publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
 }
 
-function publishAll(hub: EventHub, messages: [EventName, unknown][]): PublishedEvent[] {
+function publishAll(hub: PublishingHub, messages: [EventName, unknown][]): PublishedEvent[] {
   return messages.map(([name, message]) => hub.publish(name, message as EventMap[typeof name]));
 }
 

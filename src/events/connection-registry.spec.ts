@@ -3,8 +3,7 @@ import { AccessService } from '../access/access.service.js';
 import { loadAppConfig } from '../config/app-config.js';
 import type { LibraryFilter } from './audience.js';
 import { ConnectionRegistry, type EventConnection } from './connection-registry.js';
-import { EventHub } from './event-hub.js';
-import { VolatileEventStore } from './log/volatile-event-store.js';
+import { publishingHub } from './log/volatile-event-store.js';
 
 function accessWith(): AccessService {
   const access = new AccessService({} as AccessRepository);
@@ -36,7 +35,7 @@ function connectionOf(
 
 describe('ConnectionRegistry', () => {
   const access = accessWith();
-  const hub = new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }), new VolatileEventStore());
+  const hub = publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
 
   it('counts, groups by user and forgets connections', () => {
     const registry = new ConnectionRegistry<ReturnType<typeof connectionOf>>();

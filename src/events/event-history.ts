@@ -23,6 +23,13 @@ export class EventHistory {
     return this.size;
   }
 
+  /** Forgets every event, as after a gap in the ids. */
+  clear(): void {
+    this.ring.fill(undefined);
+    this.size = 0;
+    this.head = 0;
+  }
+
   add(event: PublishedEvent): void {
     if (this.capacity === 0) return;
     this.ring[(this.head + this.size) % this.capacity] = event;

@@ -1,7 +1,6 @@
 import { loadAppConfig } from '../config/app-config.js';
 import { EVENT_CATALOG, EVENT_NAMES } from './event-catalog.js';
-import { EventHub } from './event-hub.js';
-import { VolatileEventStore } from './log/volatile-event-store.js';
+import { publishingHub } from './log/volatile-event-store.js';
 import type { EventMap, EventName, ServerLibrary } from './events.types.js';
 import type { PublishedEvent } from './published-event.js';
 
@@ -51,12 +50,19 @@ const SAMPLES: { [N in EventName]: [key: string, message: EventMap[N], library?:
   ],
 };
 
-function hubWithHistory(size = 100): EventHub {
-  return new EventHub(loadAppConfig({ SSE_HISTORY_SIZE: String(size) }), new VolatileEventStore());
+type PublishingHub = ReturnType<typeof publishingHub>;
+
+function hubWithHistory(size = 100): PublishingHub {
+  return publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: String(size) }));
 }
 
-function publishSample(hub: EventHub, name: EventName): PublishedEvent {
+function publishSample(hub: PublishingHub, name: EventName): PublishedEvent {
   return hub.publish(name, SAMPLES[name][1]);
+}
+
+/** A `tags` event as a bus hands it to the hub, with its id. */
+function stored(hub: PublishingHub, id: number) {
+  return { id, ...hub.encode('tags', { library: 'lib-1', tags: [] }) };
 }
 
 describe('EventHub', () => {
@@ -145,5 +151,31 @@ describe('EventHub', () => {
     expect(hub.replayAfter(2).complete).toBe(false);
     expect(hub.replayAfter(5)).toEqual({ complete: true, events: [] });
     expect(hub.replayAfter(6).complete).toBe(false);
+  });
+
+  it('starts its history again after a gap in the ids: resumes from before it resync', () => {
+    const hub = hubWithHistory();
+    for (const id of [1, 2, 3]) hub.deliver(stored(hub, id));
+    hub.deliver(stored(hub, 1001));
+    hub.deliver(stored(hub, 1002));
+    expect(hub.lastEventId).toBe(1002);
+    expect(hub.replayAfter(2).complete).toBe(false);
+    expect(hub.replayAfter(3).complete).toBe(false);
+    expect(hub.replayAfter(1000)).toMatchObject({ complete: true });
+    expect(hub.replayAfter(1000).events.map((event) => event.id)).toEqual([1001, 1002]);
+  });
+
+  it('restores the consecutive run that ends at the last id, and goes on after it', () => {
+    const hub = hubWithHistory();
+    hub.restore({ lastId: 12, events: [7, 10, 11, 12].map((id) => stored(hub, id)) });
+    expect(hub.lastEventId).toBe(12);
+    expect(hub.replayAfter(9).events.map((event) => event.id)).toEqual([10, 11, 12]);
+    expect(hub.replayAfter(8).complete).toBe(false);
+    expect(publishSample(hub, 'tags').id).toBe(13);
+
+    const behind = hubWithHistory();
+    behind.restore({ lastId: 20, events: [10, 11].map((id) => stored(behind, id)) });
+    expect(behind.replayAfter(11).complete).toBe(false);
+    expect(behind.replayAfter(20)).toEqual({ complete: true, events: [] });
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
@@ -6,103 +6,96 @@ import { EVENT_CATALOG, type EventDefinition } from './event-catalog.js';
 import { EventHistory, type ReplayResult } from './event-history.js';
 import { wireForms } from './http-chunk.js';
 import type { EventMap, EventName } from './events.types.js';
-import { EventStore, type StoredEvent } from './log/event-store.js';
+import type { EncodedEvent, RestoredLog, StoredEvent } from './log/event-store.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
 function buildVariant(name: EventName, id: number, data: string): EventVariant {
   return { data, ...wireForms(`event: ${name}\nid: ${id}\ndata: ${data}\n\n`) };
 }
 
-/** An event read back from the store, as the hub first published it. */
-function restore(stored: StoredEvent): PublishedEvent | undefined {
-  const definition = EVENT_CATALOG[stored.name] as EventDefinition<unknown> | undefined;
-  if (!definition) return undefined;
-  const full = buildVariant(stored.name, stored.id, stored.data);
-  return {
-    id: stored.id,
-    name: stored.name,
-    audience: definition.audience,
-    library: stored.library ?? undefined,
-    owner: stored.owner ?? undefined,
-    full,
-    forReaders:
-      stored.readerData === null ? full : buildVariant(stored.name, stored.id, stored.readerData),
-  };
-}
-
 /**
- * The one stream of events in the process. It stamps each event with a global, strictly
- * increasing id (reserved in the event store first, so none is ever issued twice), builds its
- * wire forms once, keeps it in a bounded history for resume, emits it on the shared Subject
- * that every transport listens to, and hands it to the store to outlive the process.
+ * The process's delivery point. The event bus (log/) gives each event its global id; the hub
+ * encodes messages once, builds each event's wire forms once, keeps the newest in a bounded
+ * history for resume, and emits them on the shared Subject that every transport listens to.
  */
 @Injectable()
-export class EventHub implements OnModuleInit {
+export class EventHub {
   private readonly subject = new Subject<PublishedEvent>();
   private readonly history: EventHistory;
+  private readonly historySize: number;
   private lastId = 0;
 
   readonly events$: Observable<PublishedEvent> = this.subject.asObservable();
 
-  constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
-    private readonly store: EventStore,
-  ) {
-    this.history = new EventHistory(config.sse.historySize);
-  }
-
-  /** Goes on from the stored log: ids above its last, its newest events ready for resume. */
-  async onModuleInit(): Promise<void> {
-    const { lastId, events } = await this.store.open();
-    const newestFirst: PublishedEvent[] = [];
-    for (const stored of events.toReversed()) {
-      const event = restore(stored);
-      // One the catalog no longer knows ends the history: only what follows it can be replayed.
-      if (!event) break;
-      newestFirst.push(event);
-    }
-    for (const event of newestFirst.toReversed()) this.history.add(event);
-    this.lastId = lastId;
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.historySize = config.sse.historySize;
+    this.history = new EventHistory(this.historySize);
   }
 
   get lastEventId(): number {
     return this.lastId;
   }
 
-  publish<N extends EventName>(name: N, message: EventMap[N]): PublishedEvent {
+  /** The message as it goes out, to admins and to readers, and the facts its audience needs. */
+  encode<N extends EventName>(name: N, message: EventMap[N]): EncodedEvent {
     const definition = EVENT_CATALOG[name] as EventDefinition<EventMap[N]>;
-    const id = this.lastId + 1;
-    this.store.reserveThrough(id);
-    this.lastId = id;
-    const full = buildVariant(name, id, JSON.stringify({ [definition.key]: message }));
     const readerMessage = definition.forReaders?.(message);
-    const event: PublishedEvent = {
-      id,
+    return {
       name,
-      audience: definition.audience,
-      library: definition.library(message) ?? undefined,
-      owner: definition.owner?.(message),
-      full,
-      forReaders:
-        readerMessage === undefined
-          ? full
-          : buildVariant(name, id, JSON.stringify({ [definition.key]: readerMessage })),
+      data: JSON.stringify({ [definition.key]: message }),
+      readerData:
+        readerMessage === undefined ? null : JSON.stringify({ [definition.key]: readerMessage }),
+      library: definition.library(message) ?? null,
+      owner: definition.owner?.(message) ?? null,
     };
+  }
+
+  /**
+   * Delivers an event the bus gave its id. An id that does not follow the last one means events
+   * went by that this process never saw: the history starts again from it, so that resumes from
+   * before the gap get `resync` rather than miss them.
+   */
+  deliver(stored: StoredEvent): PublishedEvent {
+    const event = toPublished(stored);
+    if (stored.id !== this.lastId + 1) this.history.clear();
+    this.lastId = stored.id;
     this.history.add(event);
-    this.store.append({
-      id,
-      name,
-      data: full.data,
-      readerData: event.forReaders === full ? null : event.forReaders.data,
-      library: event.library ?? null,
-      owner: event.owner ?? null,
-    });
     this.subject.next(event);
     return event;
+  }
+
+  /**
+   * Goes on from a log read at start: ids above its last, its newest events ready for resume.
+   * Only the run of consecutive ids that ends at the last one can be replayed, and an event the
+   * catalog no longer knows ends it too.
+   */
+  restore({ lastId, events }: RestoredLog): void {
+    const newestFirst: PublishedEvent[] = [];
+    for (const stored of events.slice(-this.historySize).toReversed()) {
+      if (stored.id !== lastId - newestFirst.length || !(stored.name in EVENT_CATALOG)) break;
+      newestFirst.push(toPublished(stored));
+    }
+    this.history.clear();
+    for (const event of newestFirst.toReversed()) this.history.add(event);
+    this.lastId = lastId;
   }
 
   /** What a client that saw `lastEventId` missed, as far as the history still holds it. */
   replayAfter(lastEventId: number): ReplayResult {
     return this.history.after(lastEventId, this.lastId);
   }
+}
+
+function toPublished(stored: StoredEvent): PublishedEvent {
+  const full = buildVariant(stored.name, stored.id, stored.data);
+  return {
+    id: stored.id,
+    name: stored.name,
+    audience: EVENT_CATALOG[stored.name].audience,
+    library: stored.library ?? undefined,
+    owner: stored.owner ?? undefined,
+    full,
+    forReaders:
+      stored.readerData === null ? full : buildVariant(stored.name, stored.id, stored.readerData),
+  };
 }

@@ -3,7 +3,14 @@ import { AccessModule } from '../access/access.module.js';
 import { EventHub } from './event-hub.js';
 import { EventsController } from './events.controller.js';
 import { EventsPublisher } from './events.publisher.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.provider.js';
+import { AccessService } from '../access/access.service.js';
+import { EventBus } from './log/event-bus.js';
+import { EventIdCeilingRepository } from './log/event-id-ceiling.repository.js';
 import { EventStore } from './log/event-store.js';
+import { LocalEventBus } from './log/local-event-bus.js';
+import { RedisEventBus } from './log/redis-event-bus.js';
 import { SqliteEventStore } from './log/sqlite-event-store.js';
 import { SocketGateway } from './socket/socket.gateway.js';
 import { SocketService } from './socket/socket.service.js';
@@ -21,7 +28,22 @@ import { StreamQuota } from './stream-quota.js';
   controllers: [SseController, EventsController],
   providers: [
     { provide: EventStore, useClass: SqliteEventStore },
+    EventIdCeilingRepository,
     EventHub,
+    {
+      provide: EventBus,
+      inject: [APP_CONFIG, EventHub, EventStore, AccessService, EventIdCeilingRepository],
+      useFactory: (
+        config: AppConfig,
+        hub: EventHub,
+        store: EventStore,
+        access: AccessService,
+        ceiling: EventIdCeilingRepository,
+      ): EventBus =>
+        config.eventBus === 'redis'
+          ? new RedisEventBus(config, hub, access, ceiling)
+          : new LocalEventBus(hub, store),
+    },
     EventsPublisher,
     StreamQuota,
     SseService,

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventHub } from './event-hub.js';
 import type {
   BackupFileProgress,
   BackupWithStatus,
@@ -16,6 +15,7 @@ import type {
   TagWithAction,
   UploadProgressMessage,
 } from './events.types.js';
+import { type BusHealth, EventBus } from './log/event-bus.js';
 
 /** Whatever a caller hands in (a stored record, say), a library's secrets never leave in an event. */
 function withoutSecrets(library: ServerLibrary): ServerLibrary {
@@ -33,64 +33,78 @@ function withoutSecrets(library: ServerLibrary): ServerLibrary {
  */
 @Injectable()
 export class EventsPublisher {
-  constructor(private readonly hub: EventHub) {}
+  constructor(private readonly bus: EventBus) {}
+
+  /**
+   * Resolves once the events this process published so far went out here too (at most
+   * `timeoutMs` later): for a change that must follow its own event, such as grants removed
+   * after the event that tells their holders.
+   */
+  delivered(timeoutMs = 1000): Promise<void> {
+    return this.bus.delivered(timeoutMs);
+  }
+
+  /** Whether events can go out now: for the readiness check. */
+  health(): BusHealth {
+    return this.bus.health();
+  }
 
   library(action: ElementAction, library: ServerLibrary): void {
-    this.hub.publish('library', { action, library: withoutSecrets(library) });
+    this.bus.publish('library', { action, library: withoutSecrets(library) });
   }
 
   libraryStatus(library: string, message: string, progress?: number): void {
-    this.hub.publish(
+    this.bus.publish(
       'library-status',
       progress === undefined ? { message, library } : { message, library, progress },
     );
   }
 
   medias(library: string, medias: MediaWithAction[]): void {
-    this.hub.publish('medias', { library, medias });
+    this.bus.publish('medias', { library, medias });
   }
 
   uploadProgress(progress: UploadProgressMessage): void {
-    this.hub.publish('upload_progress', progress);
+    this.bus.publish('upload_progress', progress);
   }
 
   convertProgress(progress: ConvertMessage): void {
-    this.hub.publish('convert_progress', progress);
+    this.bus.publish('convert_progress', progress);
   }
 
   episodes(library: string, episodes: EpisodeWithAction[]): void {
-    this.hub.publish('episodes', { library, episodes });
+    this.bus.publish('episodes', { library, episodes });
   }
 
   series(library: string, series: SerieWithAction[]): void {
-    this.hub.publish('series', { library, series });
+    this.bus.publish('series', { library, series });
   }
 
   movies(library: string, movies: MovieWithAction[]): void {
-    this.hub.publish('movies', { library, movies });
+    this.bus.publish('movies', { library, movies });
   }
 
   people(library: string, people: PersonWithAction[]): void {
-    this.hub.publish('people', { library, people });
+    this.bus.publish('people', { library, people });
   }
 
   tags(library: string, tags: TagWithAction[]): void {
-    this.hub.publish('tags', { library, tags });
+    this.bus.publish('tags', { library, tags });
   }
 
   backups(backup: BackupWithStatus): void {
-    this.hub.publish('backups', { backup });
+    this.bus.publish('backups', { backup });
   }
 
   backupsFiles(progress: BackupFileProgress): void {
-    this.hub.publish('backups-files', progress);
+    this.bus.publish('backups-files', progress);
   }
 
   mediaProgress(library: string, progress: MediaProgress): void {
-    this.hub.publish('media_progress', { library, progress });
+    this.bus.publish('media_progress', { library, progress });
   }
 
   mediaRating(library: string, rating: MediaRating): void {
-    this.hub.publish('media_rating', { library, rating });
+    this.bus.publish('media_rating', { library, rating });
   }
 }

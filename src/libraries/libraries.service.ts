@@ -148,8 +148,9 @@ export class LibrariesService {
     this.events.libraryStatus(id, 'Library records deleted', 50);
     await rm(this.managedStorageDir(id), { recursive: true, force: true });
     this.events.libraryStatus(id, 'Library deleted', 100);
-    // Published before the grants go, so that everyone who could read the library hears of it.
+    // Delivered before the grants go, so that everyone who could read the library hears of it.
     this.events.library('Deleted', toServerLibrary(library));
+    await this.events.delivered();
     this.access.removeLibrary(id);
     this.deletedLibraries.next(id);
   }

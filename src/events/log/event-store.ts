@@ -1,8 +1,7 @@
 import type { EventName } from '../events.types.js';
 
-/** What the log keeps of an event: enough to rebuild its wire forms after a restart. */
-export interface StoredEvent {
-  id: number;
+/** An event as the hub encodes it, before it has an id: all its bytes but the frame's `id:`. */
+export interface EncodedEvent {
   name: EventName;
   /** The wrapped message as one line of JSON, as the library's admins got it. */
   data: string;
@@ -10,6 +9,11 @@ export interface StoredEvent {
   readerData: string | null;
   library: string | null;
   owner: string | null;
+}
+
+/** What the log keeps of an event: enough to rebuild its wire forms, in any process. */
+export interface StoredEvent extends EncodedEvent {
+  id: number;
 }
 
 export interface RestoredLog {

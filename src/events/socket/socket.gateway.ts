@@ -1,5 +1,9 @@
 import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
+import { Inject } from '@nestjs/common';
+import { engineSessionId } from '../../cluster/engine-session-id.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.provider.js';
 import { engineAdmission } from './engine-admission.js';
 import { HandshakeRefused, SocketService } from './socket.service.js';
 
@@ -36,9 +40,17 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
   connectTimeout: 10_000,
 })
 export class SocketGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket> {
-  constructor(private readonly sockets: SocketService) {}
+  constructor(
+    private readonly sockets: SocketService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   afterInit(server: Server): void {
+    const { workerIndex } = this.config;
+    if (workerIndex !== undefined) {
+      // The cluster's primary finds a polling session's worker by its id.
+      server.engine.generateId = () => engineSessionId(workerIndex);
+    }
     server.engine.use(engineAdmission((sources) => this.sockets.admit(sources)));
     server.use((socket, next) => {
       try {

@@ -87,7 +87,8 @@ export async function probeHandover(attempt: HandOver): Promise<boolean> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
+      // Exclusive: in a cluster worker, a shared port would send the probe to any worker.
+      server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve);
     });
   } catch {
     return false;

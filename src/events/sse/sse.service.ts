@@ -97,7 +97,9 @@ export class SseService
   }
 
   onApplicationBootstrap(): void {
-    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    // An application context without HTTP (the cluster primary's one-time set-up) has none.
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return;
     // Node emits 'request' as it parses each request, so pipelined ones count before any handler runs.
     server.prependListener('request', (request: IncomingMessage) => {
       const ordinal = (this.requestsOn.get(request.socket) ?? 0) + 1;

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Engine.io session ids that name the worker holding the session (`w<index>-<random>`), so that
+ * the primary sends each later request of a polling session to that worker without keeping a
+ * table of sessions: Socket.IO's polling transport needs every request of a session on one
+ * process.
+ */
+export function engineSessionId(workerIndex: number): string {
+  return `w${workerIndex}-${randomBytes(15).toString('base64url')}`;
+}
+
+const SESSION_IN_REQUEST_LINE = /^[A-Z]+ [^ ]*[?&]sid=w(\d{1,2})-/;
+
+/** The worker a request belongs to, from the session id in its request line, if it has one. */
+export function workerOfRequest(head: Buffer): number | undefined {
+  const match = SESSION_IN_REQUEST_LINE.exec(head.subarray(0, 2048).toString('latin1'));
+  return match ? Number(match[1]) : undefined;
+}

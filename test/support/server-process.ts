@@ -1,0 +1,171 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { SseFrameClient } from './sse-frame-client.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+export type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/** Resolves with how `child` ended, once it has, or could not start (no 'exit' comes then). */
+export function exitOf(child: ChildProcess): Promise<Exit> {
+  return new Promise((done) => {
+    child.once('exit', (code, signal) => done({ code, signal }));
+    child.once('error', () => {
+      if (child.pid === undefined) done({ code: child.exitCode, signal: null });
+    });
+  });
+}
+
+/** A started `node src/main.js` and everything it printed. */
+export class ServerProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = exitOf(child);
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The address from the "Listening on" line, once the server prints it. */
+  listening(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match = /Listening on (http:\/\/\S+)/.exec(this.stdout);
+        if (!match) return;
+        stopWatching();
+        resolve(match[1]);
+      };
+      const exitedEarly = () => {
+        stopWatching();
+        reject(
+          new Error(`exited before listening\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`),
+        );
+      };
+      const stopWatching = () => {
+        this.child.stdout?.off('data', check);
+        this.child.off('exit', exitedEarly);
+      };
+      this.child.stdout?.on('data', check);
+      this.child.once('exit', exitedEarly);
+      check();
+    });
+  }
+
+  /** SIGTERM, a clean stop; resolves once the process is gone. */
+  stop(): Promise<Exit> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL, a crash; resolves once the process is gone. */
+  kill(): Promise<Exit> {
+    return this.signal('SIGKILL');
+  }
+
+  private signal(signal: NodeJS.Signals): Promise<Exit> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+/** The bearer token of a login, which must succeed. */
+export async function login(url: string, username: string, password: string): Promise<string> {
+  const response = await request(url).post('/auth/login').send({ username, password }).expect(200);
+  return (response.body as { accessToken: string }).accessToken;
+}
+
+/** A server process that listens, and a server admin's token for it. */
+export interface RunningServer {
+  process: ServerProcess;
+  url: string;
+  token: string;
+}
+
+/** An SSE stream of `/sse`, resumed after `lastEventId` when given; waits for its headers. */
+export function openSse(
+  server: { url: string; token: string },
+  lastEventId?: number,
+  token = server.token,
+): Promise<SseFrameClient> {
+  return SseFrameClient.stream(server.url, '/sse', token, {
+    headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) },
+  });
+}
+
+/**
+ * The server as `npm start` builds it: the repo's tsc compiles it once into a folder of its
+ * own, so that no one's dist/ changes, and each `spawn` runs `node src/main.js` from there.
+ */
+export class ServerBuild {
+  private readonly started: ServerProcess[] = [];
+
+  private constructor(readonly dir: string) {}
+
+  static async compile(): Promise<ServerBuild> {
+    const dir = mkdtempSync(join(tmpdir(), 'reelay-build-'));
+    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    await promisify(execFile)(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', dir],
+      { cwd: REPO },
+    ).catch((error: { stdout?: string }) => {
+      // Type errors elsewhere are the typecheck's to report; the files are emitted regardless.
+      if (!existsSync(join(dir, 'src/main.js'))) throw new Error(`build failed: ${error.stdout}`);
+    });
+    return new ServerBuild(dir);
+  }
+
+  /** `node src/main.js` in `cwd`, with `env` and nothing else of the test's environment but PATH. */
+  spawn(env: Record<string, string>, cwd: string): ServerProcess {
+    const child = spawn(process.execPath, [join(this.dir, 'src/main.js')], {
+      cwd,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ServerProcess(child);
+    this.started.push(server);
+    return server;
+  }
+
+  /** Spawns, waits for "Listening on", and logs in as the admin of ADMIN_USERNAME/ADMIN_PASSWORD. */
+  async boot(env: Record<string, string>, cwd: string): Promise<RunningServer> {
+    if (env.ADMIN_PASSWORD === undefined) throw new Error('boot needs ADMIN_PASSWORD');
+    const server = this.spawn(env, cwd);
+    const url = await server.listening();
+    const token = await login(url, env.ADMIN_USERNAME ?? 'admin', env.ADMIN_PASSWORD);
+    return { process: server, url, token };
+  }
+
+  /** Stops (SIGTERM) every process this build started that still runs. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.started.splice(0).map((server) => server.stop()));
+  }
+
+  /** Stops everything it started and deletes the build. */
+  async remove(): Promise<void> {
+    await this.stopAll();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { uniquePrefix } from './support/redis-server.js';
+import { openSse, type RunningServer, ServerBuild } from './support/server-process.js';
+import { RecordingSocket } from './support/socketio-client.js';
+
+const STACK_LINE = /^\s+at\s/m;
+const PASSWORD = 'admin-password';
+
+/** The pids of the processes `parent` started (the cluster's workers). */
+function childrenOf(parent: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function addLibrary(server: RunningServer, name: string): Promise<void> {
+  await request(server.url)
+    .post('/libraries')
+    .set('Authorization', `Bearer ${server.token}`)
+    .send({ name, type: 'photos' })
+    .expect(201);
+}
+
+/** Polling-only Socket.IO clients: every request of a session must reach the worker holding it. */
+function pollingClients(server: RunningServer, count: number): Promise<RecordingSocket[]> {
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      RecordingSocket.open(server.url, { transports: ['polling'], query: { token: server.token } }),
+    ),
+  );
+}
+
+describe('WORKERS: one port, several processes (node:cluster)', () => {
+  let build: ServerBuild;
+  let workDir: string;
+
+  beforeAll(async () => {
+    build = await ServerBuild.compile();
+  }, 120_000);
+  beforeEach(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'reelay-workers-'));
+  });
+  afterEach(async () => {
+    await build.stopAll();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+  afterAll(() => build.remove());
+
+  it('refuses WORKERS above 1 without the Redis bus, with a clear message', async () => {
+    const server = build.spawn({ WORKERS: '2', PORT: '0', ADMIN_PASSWORD: PASSWORD }, workDir);
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr).toContain(
+      'WORKERS=2 needs EVENT_BUS=redis: every process must deliver the events of all of them',
+    );
+    expect(server.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('serves one port from two workers: the same events everywhere, polling sessions kept on their worker, a dead worker replaced', async () => {
+    const server = await build.boot(
+      {
+        WORKERS: '2',
+        EVENT_BUS: 'redis',
+        REDIS_PREFIX: uniquePrefix(),
+        PORT: '0',
+        ADMIN_PASSWORD: PASSWORD,
+      },
+      workDir,
+    );
+    expect(server.process.stdout).toMatch(/Listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
+    const primary = server.process.child.pid as number;
+    expect(childrenOf(primary)).toHaveLength(2);
+
+    const clients = await pollingClients(server, 6);
+    const sessions = clients.map((client) => client.socket.io.engine.id);
+    expect(new Set(sessions.map((id) => id.slice(0, 3)))).toEqual(new Set(['w0-', 'w1-']));
+    const sse = await openSse(server);
+    for (const name of ['One', 'Two', 'Three']) {
+      // oxlint-disable-next-line no-await-in-loop -- in order, one event each
+      await addLibrary(server, name);
+    }
+    await sse.waitUntil((client) => client.events.length >= 3);
+    const ids = sse.ids;
+    await Promise.all(clients.map((client) => client.waitFor(3)));
+    for (const client of clients) expect(client.events.map((event) => event.id)).toEqual(ids);
+    await Promise.all(clients.map((client) => client.close()));
+    sse.close();
+
+    const [doomed] = childrenOf(primary);
+    process.kill(doomed, 'SIGKILL');
+    const output = () => server.process.stdout + server.process.stderr;
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 20_000;
+      const check = () => {
+        if (/Worker \d is back/.test(output())) return resolve();
+        if (Date.now() > deadline) return reject(new Error(`no worker came back:\n${output()}`));
+        setTimeout(check, 100);
+      };
+      check();
+    });
+    expect(output()).toMatch(/Worker \d stopped \(SIGKILL\)/);
+    const workers = childrenOf(primary);
+    expect(workers).toHaveLength(2);
+    expect(workers).not.toContain(doomed);
+    const after = await pollingClients(server, 4);
+    expect(new Set(after.map((client) => client.socket.io.engine.id.slice(0, 3)))).toEqual(
+      new Set(['w0-', 'w1-']),
+    );
+    await addLibrary(server, 'Four');
+    await Promise.all(after.map((client) => client.waitFor(1)));
+    expect(new Set(after.map((client) => client.events[0].id))).toEqual(new Set([ids[2] + 1]));
+    await Promise.all(after.map((client) => client.close()));
+
+    expect(await server.process.stop()).toMatchObject({ code: 0 });
+    expect(childrenOf(primary)).toEqual([]);
+  }, 60_000);
+});
