@@ -153,10 +153,15 @@ describe('EventHub', () => {
     expect(hub.replayAfter(6).complete).toBe(false);
   });
 
-  it('starts its history again after a gap in the ids: resumes from before it resync', () => {
+  it('tells open connections of a gap in the ids and starts its history again after it', () => {
     const hub = hubWithHistory();
+    const told: string[] = [];
+    const subscription = hub.gaps$.subscribe((reason) => told.push(reason));
     for (const id of [1, 2, 3]) hub.deliver(stored(hub, id));
+    expect(told).toEqual([]);
     hub.deliver(stored(hub, 1001));
+    subscription.unsubscribe();
+    expect(told).toEqual(['events before 1001 may have been missed; reload your state']);
     hub.deliver(stored(hub, 1002));
     expect(hub.lastEventId).toBe(1002);
     expect(hub.replayAfter(2).complete).toBe(false);

@@ -21,11 +21,17 @@ function buildVariant(name: EventName, id: number, data: string): EventVariant {
 @Injectable()
 export class EventHub {
   private readonly subject = new Subject<PublishedEvent>();
+  private readonly gaps = new Subject<string>();
   private readonly history: EventHistory;
   private readonly historySize: number;
   private lastId = 0;
 
   readonly events$: Observable<PublishedEvent> = this.subject.asObservable();
+  /**
+   * Events may have gone by that this process never delivered: every open connection is told
+   * to reload its state (`resync`), with this reason, before anything that follows.
+   */
+  readonly gaps$: Observable<string> = this.gaps.asObservable();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.historySize = config.sse.historySize;
@@ -52,12 +58,15 @@ export class EventHub {
 
   /**
    * Delivers an event the bus gave its id. An id that does not follow the last one means events
-   * went by that this process never saw: the history starts again from it, so that resumes from
-   * before the gap get `resync` rather than miss them.
+   * may have gone by that this process never saw: open connections get `resync` first, and the
+   * history starts again from it, so that resumes from before the gap get `resync` too.
    */
   deliver(stored: StoredEvent): PublishedEvent {
     const event = toPublished(stored);
-    if (stored.id !== this.lastId + 1) this.history.clear();
+    if (stored.id !== this.lastId + 1) {
+      this.history.clear();
+      this.announceGap(`events before ${stored.id} may have been missed; reload your state`);
+    }
     this.lastId = stored.id;
     this.history.add(event);
     this.subject.next(event);
@@ -78,6 +87,11 @@ export class EventHub {
     this.history.clear();
     for (const event of newestFirst.toReversed()) this.history.add(event);
     this.lastId = lastId;
+  }
+
+  /** Tells every open connection that events may have gone by unseen (see `gaps$`). */
+  announceGap(reason: string): void {
+    this.gaps.next(reason);
   }
 
   /** What a client that saw `lastEventId` missed, as far as the history still holds it. */

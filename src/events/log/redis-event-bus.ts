@@ -135,7 +135,8 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
   private reading = false;
   /** False from a failed read of the stream until a read succeeds again. */
   private readerHealthy = true;
-  private lastStreamId = '0-0';
+  /** Where reading goes on: undefined until the history was read from the stream. */
+  private lastStreamId?: string;
   /** The newest id given to an event of this process. */
   private ownNewestId = 0;
   private readonly waiters = new Set<() => void>();
@@ -181,9 +182,8 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
       await this.restoreHistory();
     } else {
       this.logger.warn(
-        `Redis is not reachable at start: events wait until it is, and resumes from before get resync`,
+        'Redis is not reachable at start: events wait until it is, and resumes get resync until then',
       );
-      this.hub.restore({ lastId: await this.ceiling.current(), events: [] });
     }
     this.subscription = this.access.changes$.subscribe((change) => this.sendChange(change));
     void this.readLoop();
@@ -309,8 +309,11 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
     }
   }
 
-  /** The newest events of the stream, for resume; reading goes on after the newest entry. */
-  private async restoreHistory(): Promise<void> {
+  /**
+   * The newest events of the stream, for resume; reading goes on after the newest entry, whose
+   * stream id this returns. `late`: Redis came after the start, with connections already open.
+   */
+  private async restoreHistory(late = false): Promise<string> {
     const newest = (await this.commands.xrevrange(
       this.keys.stream,
       '+',
@@ -323,9 +326,12 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
       const record = fieldsOf(fields);
       if (record.k === EVENT) events.push(toStored(Number.parseInt(streamId, 10), record));
     }
-    if (newest.length > 0) this.lastStreamId = newest[0][0];
     const lastId = events.at(-1)?.id ?? Number((await this.commands.get(this.keys.counter)) ?? '0');
     this.hub.restore({ lastId, events });
+    // Redis came after the start: open connections may have missed what went by meanwhile.
+    if (late) this.hub.announceGap('the event stream was out of reach; reload your state');
+    this.lastStreamId = newest.length > 0 ? newest[0][0] : '0-0';
+    return this.lastStreamId;
   }
 
   /** One blocking read at a time, for the life of the process; errors wait and try again. */
@@ -333,6 +339,9 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
     this.reading = true;
     while (this.reading) {
       try {
+        // A start without Redis reads the history once Redis answers, then goes on after it.
+        // oxlint-disable-next-line no-await-in-loop -- once, before the first read
+        const from = this.lastStreamId ?? (await this.restoreHistory(true));
         // oxlint-disable-next-line no-await-in-loop -- one blocking read after another
         const reply = await this.reader.xread(
           'COUNT',
@@ -341,7 +350,7 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
           READ_BLOCK_MS,
           'STREAMS',
           this.keys.stream,
-          this.lastStreamId,
+          from,
         );
         this.readerHealthy = true;
         for (const [streamId, fields] of reply?.[0]?.[1] ?? []) this.take(streamId, fields);

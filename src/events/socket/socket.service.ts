@@ -76,6 +76,10 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     this.subscriptions = [
       this.hub.events$.subscribe((event) => this.dispatch(event)),
       this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
+      this.hub.gaps$.subscribe((reason) => {
+        const packet = resyncPacket(reason);
+        for (const connection of this.connections) connection.deliver(packet);
+      }),
     ];
     this.expiryTimer = setInterval(() => this.closeExpired(), EXPIRY_SWEEP_MS).unref();
   }

@@ -88,6 +88,7 @@ export class SseService
     this.subscriptions = [
       this.hub.events$.subscribe((event) => this.dispatch(event)),
       this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
+      this.hub.gaps$.subscribe((reason) => this.resyncAll(reason)),
     ];
     const sweepMs = Math.max(
       10,
@@ -340,6 +341,13 @@ export class SseService
 
   private closeUser(userId: string): void {
     for (const connection of this.connections.ofUser(userId)) connection.close();
+  }
+
+  private resyncAll(reason: string): void {
+    const notice = resyncNotice(reason);
+    for (const connection of this.connections) {
+      if (connection.enqueue(notice)) this.schedule(connection);
+    }
   }
 }
 
