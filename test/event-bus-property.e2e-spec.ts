@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { EventHub } from '../src/events/event-hub.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import { uniquePrefix } from './support/redis-server.js';
+import { RecordingSocket } from './support/socketio-client.js';
 import { SseFrameClient } from './support/sse-frame-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
@@ -131,6 +132,38 @@ describe('EVENT_BUS=redis, property: clients resuming on any process miss nothin
       await app.close({ keepData: true });
     }
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('gives Socket.IO the ids SSE has, on any process, and resumes it on another', async () => {
+    const [a, b] = apps;
+    const library = await a.createLibrary({ name: 'Both transports' });
+    const socket = await RecordingSocket.open(a.baseUrl, { query: { token: a.admin.token } });
+    const sse = await SseFrameClient.stream(b.baseUrl, '/sse', b.admin.token);
+    for (let index = 0; index < 4; index++) {
+      apps[index % PROCESSES].app.get(EventsPublisher).tags(library, []);
+    }
+    await socket.waitFor(4);
+    await sse.waitUntil((client) => client.events.length >= 4);
+    const ids = socket.events.map((event) => event.id);
+    expect(ids).toEqual(sse.ids);
+    await socket.close();
+    sse.close();
+
+    for (let index = 0; index < 3; index++) b.app.get(EventsPublisher).tags(library, []);
+    const resumed = await RecordingSocket.open(b.baseUrl, {
+      query: { token: b.admin.token },
+      auth: { lastEventId: ids[1] },
+    });
+    await resumed.waitFor(5);
+    const last = ids[3] as number;
+    expect(resumed.events.map((event) => event.id)).toEqual([
+      ids[2],
+      last,
+      last + 1,
+      last + 2,
+      last + 3,
+    ]);
+    await resumed.close();
   });
 
   it('each client gets every event in order, or resync before a gap', async () => {
