@@ -265,7 +265,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     const updated = await this.repository.update(id, { ...changes, updated: Date.now() });
     if (!updated) throw new NotFoundException(`Backup ${id} not found`);
     const view = this.publish(updated);
-    if (input.keep !== undefined) await this.prune(updated);
+    if (input.keep !== undefined) await this.prune(id);
     return view;
   }
 
@@ -383,7 +383,9 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
         started: backup.started ?? now,
         finished: now,
       });
-      const done = await this.finish(backup.id, {
+      // Before `done` is told: a client that lists the archives then sees them pruned.
+      await this.prune(backup.id);
+      await this.finish(backup.id, {
         status: 'done',
         finished: now,
         archive,
@@ -392,7 +394,6 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
         bytes_done: totals.bytes,
         updated: now,
       });
-      if (done) await this.prune(done);
     } catch (error) {
       const reason = signal.aborted ? (signal.reason as Error) : (error as Error);
       await writer?.abort(reason);
@@ -468,13 +469,9 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     return record;
   }
 
-  private async finish(
-    id: string,
-    changes: Partial<BackupRecord>,
-  ): Promise<BackupRecord | undefined> {
+  private async finish(id: string, changes: Partial<BackupRecord>): Promise<void> {
     const record = await this.repository.update(id, changes);
     if (record) this.publish(record);
-    return record;
   }
 
   /**
@@ -491,9 +488,11 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
-  /** Retention: deletes the oldest archives beyond the backup's `keep`. */
-  private async prune(record: BackupRecord): Promise<void> {
-    const archives = await this.repository.listArchives(record.id);
+  /** Retention: deletes the oldest archives beyond the backup's `keep`, as it now stands. */
+  private async prune(id: string): Promise<void> {
+    const record = await this.repository.find(id);
+    if (!record) return;
+    const archives = await this.repository.listArchives(id);
     await this.removeArchives(record, archives.slice(record.keep ?? this.limits.keep));
   }
 
