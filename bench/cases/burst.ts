@@ -1,7 +1,6 @@
 import type { WaitResult } from '../generator/protocol.js';
-import type { Contender } from '../lib/contenders.js';
+import { type Contender, onRedisBus } from '../lib/contenders.js';
 import { eventPlan } from '../lib/fleet.js';
-import { rssBytes } from '../lib/proc.js';
 import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
 
 /** 200 events each up to N=1,000, fewer beyond, so that a burst is about a million deliveries. */
@@ -30,7 +29,7 @@ export function burstCase(
     const restingBefore = atRest ? await server.restingRss() : undefined;
     const opened = await session.open(fleet, 'count');
     await sleep(2000);
-    const rssIdleBeforeGc = rssBytes(server.pid);
+    const rssIdleBeforeGc = server.rss();
     const idle = await server.settledMemory();
     const rssIdle = idle.rss;
     const restingIdle = atRest ? await server.restingRss() : undefined;
@@ -47,6 +46,9 @@ export function burstCase(
     const plan = eventPlan(fleet, burstEventsPerConnection(n));
     const serverCpu = session.serverCpu();
     const generatorCpu = session.generatorCpu();
+    const redisCpu = onRedisBus(contender) ? context.redis?.cpuSeconds() : undefined;
+    const split = session.processCpuSplit();
+    const machine = session.watchMachine();
     const burst = await generator.call<WaitResult>({
       type: 'burst',
       publish: {
@@ -64,7 +66,21 @@ export function burstCase(
         `  ${contender.key}: ${burst.received - plan.expected} deliveries beyond the ${plan.expected} the grants allow`,
       );
     }
+    const share = machine();
     const burstServerCpu = session.serverCpu() - serverCpu;
+    const redisCpuAfter = redisCpu === undefined ? undefined : context.redis?.cpuSeconds();
+    const burstRedisCpu =
+      redisCpu === undefined || redisCpuAfter === undefined ? Number.NaN : redisCpuAfter - redisCpu;
+    const burstGeneratorCpu = session.generatorCpu() - generatorCpu;
+    const processes = split();
+    if (processes !== undefined) {
+      context.log(
+        `  ${contender.key}: burst of ${(seconds * 1000).toFixed(0)} ms, CPU-s: ${processes}, ` +
+          `generator ${burstGeneratorCpu.toFixed(2)}, Redis ${
+            Number.isNaN(burstRedisCpu) ? 'n/a' : burstRedisCpu.toFixed(2)
+          }; machine ${((burst.machineBusy ?? Number.NaN) * 100).toFixed(0)}% busy`,
+      );
+    }
     return {
       connections: opened.opened,
       failedConnections: opened.failed,
@@ -89,7 +105,10 @@ export function burstCase(
       deliveriesPerSecond: Math.min(burst.received, plan.expected) / seconds,
       serverCpuSeconds: burstServerCpu,
       serverCpuPer100kDeliveries: (burstServerCpu / Math.max(1, burst.received)) * 100_000,
-      generatorCpuSeconds: session.generatorCpu() - generatorCpu,
+      generatorCpuSeconds: burstGeneratorCpu,
+      redisCpuSeconds: burstRedisCpu,
+      machineBusyShare: burst.machineBusy ?? Number.NaN,
+      otherProcessesCores: share.otherCores,
     };
   });
 }

@@ -37,7 +37,9 @@ export function latencyCase(context: BenchContext, contender: Contender): Promis
     await generator.call({ type: 'reset', recordLatency: true });
     const serverCpu = session.serverCpu();
     const generatorCpu = session.generatorCpu();
+    const machine = session.watchMachine();
     await sleep(options.latencyWindowMs);
+    const share = machine();
     const result = await generator.call<LatencyResult>({ type: 'latency' });
     const windowSeconds = result.windowMs / 1000;
     return {
@@ -57,6 +59,8 @@ export function latencyCase(context: BenchContext, contender: Contender): Promis
       maxMs: result.max,
       serverCpuPerSecond: (session.serverCpu() - serverCpu) / windowSeconds,
       generatorCpuPerSecond: (session.generatorCpu() - generatorCpu) / windowSeconds,
+      machineBusyShare: share.busyShare,
+      otherProcessesCores: share.otherCores,
     };
   });
 }

@@ -1,8 +1,8 @@
 /* oxlint-disable no-await-in-loop -- /health is probed one request at a time */
 import type { Contender } from '../lib/contenders.js';
-import { rssBytes } from '../lib/proc.js';
 import { callJson } from '../lib/rest.js';
 import { StalledClients } from '../lib/stalled-clients.js';
+import { isReelay } from '../lib/servers.js';
 import { percentileOfSorted } from '../lib/stats.js';
 import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
 import { Ticker } from './ticker.js';
@@ -66,7 +66,7 @@ export function stalledCase(context: BenchContext, contender: Contender): Promis
         } catch {
           healthFailures++;
         }
-        rssPeak = Math.max(rssPeak, rssBytes(server.pid));
+        rssPeak = Math.max(rssPeak, server.rss());
         await sleep(Math.max(0, SAMPLE_EVERY_MS - (performance.now() - start)));
       }
       await ticker.stop();
@@ -74,12 +74,11 @@ export function stalledCase(context: BenchContext, contender: Contender): Promis
       await sleep(500);
       const after = await server.settledMemory();
       const stillOpen = await clients.stillOpen();
-      const queue: ServerQueue | undefined =
-        server.name === 'reelay'
-          ? await callJson<{ sse: ServerQueue }>(server.baseUrl, 'GET', '/events/stats', {
-              token: context.launcher.world.adminToken,
-            }).then((stats) => stats.sse)
-          : undefined;
+      const queue: ServerQueue | undefined = isReelay(server.name)
+        ? await callJson<{ sse: ServerQueue }>(server.baseUrl, 'GET', '/events/stats', {
+            token: context.launcher.world.adminToken,
+          }).then((stats) => stats.sse)
+        : undefined;
       healthMs.sort((a, b) => a - b);
       const perClient = (bytes: number) => bytes / Math.max(1, opened.opened);
       return {

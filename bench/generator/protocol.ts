@@ -2,13 +2,18 @@
 
 export type Transport = 'sse' | 'socketio';
 
-/** count: count frames; latency: also read each frame's send time. */
-export type ClientMode = 'count' | 'latency';
+/**
+ * count: count frames; latency: also read each frame's send time; resume (SSE only): also
+ * follow each connection's event ids, for the reconnect storm.
+ */
+export type ClientMode = 'count' | 'latency' | 'resume';
 
 export interface ConnectionSpec {
   /** `/sse?...` for SSE; the Socket.IO path for Socket.IO. */
   path: string;
   token?: string;
+  /** Sent as `Last-Event-ID` (SSE). */
+  lastEventId?: number;
 }
 
 export interface HttpCall {
@@ -27,8 +32,22 @@ export type GeneratorCommand =
       mode: ClientMode;
       concurrency: number;
       timeoutMs: number;
+      /**
+       * The addresses the connections come from (127.x.y.z), in turn; the kernel's choice when
+       * undefined. One source address has only ~28,000 ephemeral ports towards one server port.
+       */
+      localAddresses?: string[];
     }
   | { type: 'reset'; recordLatency: boolean }
+  | { type: 'tracked' }
+  | {
+      type: 'storm';
+      port: number;
+      /** Reconnections in flight at once (connected, response head not yet read). */
+      concurrency: number;
+      timeoutMs: number;
+      localAddresses?: string[];
+    }
   | { type: 'burst'; publish: HttpCall; expected: number; timeoutMs: number }
   | { type: 'await'; expected: number; timeoutMs: number }
   | { type: 'latency' }
@@ -57,6 +76,8 @@ export interface WaitResult extends Counts {
    * a burst's counts are read a moment later, so that extra deliveries show. */
   elapsedMs: number;
   publishMs?: number;
+  /** Burst: the machine's CPU busy share (0-1, all cores) from the publish to the last frame. */
+  machineBusy?: number;
 }
 
 export interface LatencyResult extends Counts {
@@ -68,6 +89,42 @@ export interface LatencyResult extends Counts {
   max: number;
   /** How long samples were recorded, in ms. */
   windowMs: number;
+}
+
+/** What the `resume` connections have seen so far (see ResumeTracker). */
+export interface TrackedResult {
+  clients: number;
+  /** Connections that have seen an event id. */
+  withId: number;
+  /** `resync` notices received. */
+  resyncs: number;
+  /** Ids that skipped one or more ids ahead: events lost, where every id is due. */
+  lost: number;
+  /** Ids at or below the one before: events received twice. */
+  repeated: number;
+}
+
+/**
+ * A reconnect storm: every `resume` connection dropped at once, then opened again with
+ * `Last-Event-ID`. A connection has resumed once its first event after the reconnect arrived.
+ */
+export interface StormResult {
+  clients: number;
+  reconnected: number;
+  failed: number;
+  errors: string[];
+  resumed: number;
+  /** From the drop to the last response head. */
+  allReconnectedMs: number;
+  /** From the drop to the last connection's first event. */
+  allResumedMs: number;
+  resumeP50Ms: number;
+  resumeP99Ms: number;
+  /** Connections whose first event after the reconnect was not the one after Last-Event-ID. */
+  firstSkippedAhead: number;
+  firstRepeated: number;
+  /** Every connection resumed before the time ran out. */
+  complete: boolean;
 }
 
 export type GeneratorReply =

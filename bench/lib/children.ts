@@ -11,7 +11,8 @@ export interface ChildOptions {
   name: string;
   /** The program; `node` (this one) unless given. */
   command?: string;
-  script: string;
+  /** The script Node runs; none for a program that is not Node (its arguments in `nodeArgs`). */
+  script?: string;
   nodeArgs?: string[];
   env?: Record<string, string | undefined>;
   ipc?: boolean;
@@ -40,7 +41,7 @@ export class ManagedChild {
         RAISE_FILE_LIMIT,
         options.command ?? process.execPath,
         ...(options.nodeArgs ?? []),
-        options.script,
+        ...(options.script === undefined ? [] : [options.script]),
       ],
       {
         env: { ...process.env, ...options.env },

@@ -7,6 +7,8 @@ export const CONTENDER_KEYS = [
   'nest-sse',
   'reelay-socketio',
   'plain-socketio',
+  'reelay-redis',
+  'reelay-2w',
 ] as const;
 
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
@@ -55,4 +57,23 @@ export const CONTENDERS: Record<ContenderKey, Contender> = {
     transport: 'socketio',
     path: '/socket.io',
   },
+  'reelay-redis': {
+    key: 'reelay-redis',
+    label: 'Reelay /sse, Redis bus',
+    server: 'reelay-redis',
+    transport: 'sse',
+    path: '/sse',
+  },
+  'reelay-2w': {
+    key: 'reelay-2w',
+    label: 'Reelay /sse, 2 workers',
+    server: 'reelay-2w',
+    transport: 'sse',
+    path: '/sse',
+  },
 };
+
+/** The contenders of the shared bus (EVENT_BUS=redis), measured against `reelay-sse`. */
+export function onRedisBus(contender: Contender): boolean {
+  return contender.key === 'reelay-redis' || contender.key === 'reelay-2w';
+}

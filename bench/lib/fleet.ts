@@ -9,6 +9,8 @@ export interface Fleet {
   specs: ConnectionSpec[];
   libraries: string[];
   recipients: Map<string, number>;
+  /** The libraries whose events each connection receives, in the order of `specs`. */
+  receives: readonly (readonly string[])[];
 }
 
 /** Servers without permissions: every connection receives every event. */
@@ -17,7 +19,29 @@ export function broadcastFleet(count: number, path: string, libraries: string[])
     specs: Array.from({ length: count }, () => ({ path })),
     libraries,
     recipients: new Map(libraries.map((library) => [library, count])),
+    receives: Array.from({ length: count }, () => libraries),
   };
+}
+
+/**
+ * The fleet cut into `parts` runs of consecutive connections (one per load generator), each
+ * with its own recipients.
+ */
+export function splitFleet(fleet: Fleet, parts: number): Fleet[] {
+  const size = Math.ceil(fleet.specs.length / parts);
+  return Array.from({ length: parts }, (_, part) => {
+    const receives = fleet.receives.slice(part * size, (part + 1) * size);
+    const recipients = new Map(fleet.libraries.map((library) => [library, 0]));
+    for (const libraries of receives) {
+      for (const library of libraries) recipients.set(library, (recipients.get(library) ?? 0) + 1);
+    }
+    return {
+      specs: fleet.specs.slice(part * size, (part + 1) * size),
+      libraries: fleet.libraries,
+      recipients,
+      receives,
+    };
+  });
 }
 
 export interface ReelayFleetOptions {
@@ -41,6 +65,7 @@ export function reelayFleet(
     : world.users;
   const recipients = new Map(world.libraries.map((library) => [library, 0]));
   const specs: ConnectionSpec[] = [];
+  const receivesOf: string[][] = [];
   for (let i = 0; i < count; i++) {
     const user = users[i % users.length];
     const readable = readableLibraries(world, user);
@@ -55,8 +80,9 @@ export function reelayFleet(
     }
     for (const library of receives) recipients.set(library, (recipients.get(library) ?? 0) + 1);
     specs.push({ path: specPath, token: user.token });
+    receivesOf.push([...receives]);
   }
-  return { specs, libraries: world.libraries, recipients };
+  return { specs, libraries: world.libraries, recipients, receives: receivesOf };
 }
 
 /** Deliveries of one event in each library, summed over the libraries. */

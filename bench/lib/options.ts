@@ -2,17 +2,43 @@ import { parseArgs } from 'node:util';
 import type { BenchOptions } from '../cases/context.js';
 import { CONTENDER_KEYS, type ContenderKey } from './contenders.js';
 
-export const CASE_NAMES = ['burst', 'latency', 'stalled', 'trickle'] as const;
+export const CASE_NAMES = ['burst', 'latency', 'stalled', 'trickle', 'hold', 'storm'] as const;
+
+/** What --quick runs unless told otherwise: the shared bus's contenders and cases are left out. */
+const QUICK_CASES: readonly (typeof CASE_NAMES)[number][] = [
+  'burst',
+  'latency',
+  'stalled',
+  'trickle',
+];
+const QUICK_CONTENDERS: readonly ContenderKey[] = CONTENDER_KEYS.filter(
+  (key) => key !== 'reelay-redis' && key !== 'reelay-2w',
+);
+
+/** What one load generator (or one server process) can hold: 20,000 open files a process. */
+const MAX_PER_PROCESS = 19_000;
 
 const USAGE = `Usage: node dist/bench/run.js [options]
-  --cases LIST        ${CASE_NAMES.join(',')} (default: all)
-  --contenders LIST   ${CONTENDER_KEYS.join(',')} (default: all)
+  --cases LIST        ${CASE_NAMES.join(',')}
+                      (default: all; --quick: ${QUICK_CASES.join(',')})
+  --contenders LIST   ${CONTENDER_KEYS.join(',')}
+                      (default: all; --quick: all but reelay-redis,reelay-2w)
   --n LIST            connections for the burst case (default: 1000,10000)
   --runs N            runs per figure, the median is reported (default: 3)
   --size BYTES        size of an event's data line (default: 512)
   --quick             small N, one run, short windows: for development
   --latency-n N       connections for the latency case (default: 5000)
   --latency-rate N    events a second Reelay publishes in the latency case (default: 50)
+  --hold-n N          connections the hold case opens over several generators (default: 30000)
+  --storm-n N         connections of the reconnect storm (default: 10000)
+  --storm-rate N      events a second published during the storm (default: 2)
+  --storm-concurrency N
+                      reconnections in flight at once in the storm (default: 500, under
+                      Node's default listen backlog of 511)
+  --retries N         measurements during which other processes used a quarter of a core or
+                      more are taken again, after waiting for a quiet machine (default: 2)
+  --redis-url URL     the Redis of the EVENT_BUS=redis contenders (default: the bench starts its
+                      own redis-server on a free port, else uses redis://127.0.0.1:6379)
   --profile           write V8 CPU profiles of the Reelay server to bench/results/profiles
   --profile-all       the same for every server under test
   --node PATH         run the servers on this Node binary (default: the one running the bench)
@@ -24,6 +50,14 @@ function positiveIntegers(raw: string, name: string): number[] {
     throw new Error(`${name} must be positive whole numbers, comma-separated (got "${raw}")`);
   }
   return values;
+}
+
+function nonNegativeInteger(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number, 0 or more (got "${raw}")`);
+  }
+  return value;
 }
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[], name: string): T[] {
@@ -48,6 +82,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       quick: { type: 'boolean', default: false },
       'latency-n': { type: 'string' },
       'latency-rate': { type: 'string' },
+      'hold-n': { type: 'string' },
+      'storm-n': { type: 'string' },
+      'storm-rate': { type: 'string' },
+      'storm-concurrency': { type: 'string' },
+      'redis-url': { type: 'string' },
+      retries: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
       node: { type: 'string' },
@@ -58,10 +98,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const quick = values.quick ?? false;
   const options: BenchOptions = {
-    cases: values.cases ? oneOf(values.cases, CASE_NAMES, 'case') : [...CASE_NAMES],
+    cases: values.cases
+      ? oneOf(values.cases, CASE_NAMES, 'case')
+      : [...(quick ? QUICK_CASES : CASE_NAMES)],
     contenders: values.contenders
       ? oneOf<ContenderKey>(values.contenders, CONTENDER_KEYS, 'contender')
-      : [...CONTENDER_KEYS],
+      : [...(quick ? QUICK_CONTENDERS : CONTENDER_KEYS)],
     runs: values.runs ? positiveIntegers(values.runs, '--runs')[0] : quick ? 1 : 3,
     burstSizes: values.n ? positiveIntegers(values.n, '--n') : quick ? [1000] : [1000, 10_000],
     latencyConnections: values['latency-n']
@@ -80,14 +122,40 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stalledDurationMs: quick ? 4000 : 10_000,
     trickleConnections: quick ? 500 : 2000,
     trickleEventsPerConnection: quick ? 50 : 100,
+    holdConnections: values['hold-n']
+      ? positiveIntegers(values['hold-n'], '--hold-n')[0]
+      : quick
+        ? 2000
+        : 30_000,
+    stormConnections: values['storm-n']
+      ? positiveIntegers(values['storm-n'], '--storm-n')[0]
+      : quick
+        ? 1000
+        : 10_000,
+    stormEventsPerSecond: values['storm-rate']
+      ? positiveIntegers(values['storm-rate'], '--storm-rate')[0]
+      : 2,
+    stormConcurrency: values['storm-concurrency']
+      ? positiveIntegers(values['storm-concurrency'], '--storm-concurrency')[0]
+      : 500,
+    redisUrl: values['redis-url'],
+    retries: values.retries === undefined ? 2 : nonNegativeInteger(values.retries, '--retries'),
     eventSize: values.size ? positiveIntegers(values.size, '--size')[0] : 512,
     profile: values['profile-all'] ? 'all' : values.profile ? 'reelay' : 'off',
     serverNode: values.node,
     quick,
   };
-  if ([...options.burstSizes, options.latencyConnections].some((size) => size > 19_000)) {
-    throw new Error('--n: one generator holds at most 19,000 connections');
+  const oneGenerator = [
+    ...options.burstSizes,
+    options.latencyConnections,
+    options.stormConnections,
+  ];
+  if (oneGenerator.some((size) => size > MAX_PER_PROCESS)) {
+    throw new Error(
+      '--n, --latency-n, --storm-n: one generator holds at most 19,000 connections (--hold-n spreads over several)',
+    );
   }
+  if (options.holdConnections > 100_000) throw new Error('--hold-n: at most 100,000');
   return options;
 }
 

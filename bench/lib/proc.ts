@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident memory in bytes from the text of /proc/PID/status (its `VmRSS:` line, in kB). */
 export function parseVmRssBytes(status: string): number {
@@ -35,6 +35,78 @@ export function rssBytes(pid: number): number {
 
 export function cpuSeconds(pid: number): number {
   return parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The children of a process, from each of its threads' /proc/PID/task/TID/children. */
+function childPids(pid: number): number[] {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const thread of threads) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').trim();
+      if (text !== '') children.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return children;
+}
+
+/** A process and all its descendants (a cluster's primary and its workers), parents first. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let index = 0; index < tree.length; index++) tree.push(...childPids(tree[index]));
+  return tree;
+}
+
+/** Sums a reading over the processes, skipping those that ended meanwhile. */
+function sumOver(pids: readonly number[], read: (pid: number) => number): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += read(pid);
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+/** CPU seconds of a process and its descendants (what they used so far, not the dead ones). */
+export function treeCpuSeconds(pid: number): number {
+  return sumOver(processTree(pid), cpuSeconds);
+}
+
+/** Resident memory of a process and its descendants. */
+export function treeRssBytes(pid: number): number {
+  return sumOver(processTree(pid), rssBytes);
+}
+
+export interface MachineTicks {
+  /** Everything but idle and iowait. */
+  busy: number;
+  /** user, nice and system: time processes used (interrupts and steal are not theirs). */
+  processes: number;
+  total: number;
+}
+
+/** CPU time of the whole machine so far, in ticks, from the first line of /proc/stat. */
+export function parseMachineTicks(stat: string): MachineTicks {
+  const line = stat.slice(0, stat.indexOf('\n'));
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  const idle = fields[3] + fields[4];
+  return { busy: total - idle, processes: fields[0] + fields[1] + fields[2], total };
+}
+
+export function machineTicks(): MachineTicks {
+  return parseMachineTicks(readFileSync('/proc/stat', 'utf8'));
 }
 
 export interface RestingRssOptions {
@@ -84,4 +156,27 @@ export async function restingRss(
     if (fell && heldForMs >= options.stableMs) return { rss, waitedMs };
   }
   return { rss: read(), waitedMs: options.maxMs };
+}
+
+/** One counter of the `TcpExt:` lines of /proc/net/netstat (a header line, then a values line). */
+export function parseTcpExtCounter(netstat: string, name: string): number {
+  const lines = netstat.split('\n').filter((line) => line.startsWith('TcpExt:'));
+  if (lines.length < 2) throw new Error('no TcpExt lines in /proc/net/netstat');
+  const names = lines[0].trim().split(/\s+/);
+  const values = lines[1].trim().split(/\s+/);
+  const index = names.indexOf(name);
+  if (index < 1) throw new Error(`no TcpExt counter ${name}`);
+  return Number(values[index]);
+}
+
+/**
+ * Connections the kernel dropped because a listening socket's accept queue was full (the
+ * machine's count so far): each costs its client a SYN retransmission, a second or more later.
+ */
+export function listenOverflows(): number {
+  try {
+    return parseTcpExtCounter(readFileSync('/proc/net/netstat', 'utf8'), 'ListenOverflows');
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -50,6 +50,8 @@ export function figuresFor(options: BenchOptions): Figure[] {
   const latencyN = options.latencyConnections;
   const stalledN = options.stalledConnections;
   const trickleN = options.trickleConnections;
+  const holdN = options.holdConnections;
+  const stormN = options.stormConnections;
   return [
     ...burstSizes.map((size): Figure => ({
       label: `Burst deliveries/s, N=${thousands(size)} x ${burstEventsPerConnection(size)} events`,
@@ -164,6 +166,154 @@ export function figuresFor(options: BenchOptions): Figure[] {
       better: 'lower',
       format: decimal(2),
     },
+    {
+      label: `Server CPU share in the latency window (all its processes), N=${thousands(latencyN)}`,
+      caseKey: 'latency',
+      metric: 'serverCpuPerSecond',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `Cores used by other processes in the latency window (should be ~0)`,
+      caseKey: 'latency',
+      metric: 'otherProcessesCores',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `Server CPU-s in the burst (all its processes), N=${thousands(largest)}`,
+      caseKey: `burst-${largest}`,
+      metric: 'serverCpuSeconds',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `Redis CPU-s in the burst, N=${thousands(largest)}`,
+      caseKey: `burst-${largest}`,
+      metric: 'redisCpuSeconds',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `Machine CPU busy in the burst (share of all cores), N=${thousands(largest)}`,
+      caseKey: `burst-${largest}`,
+      metric: 'machineBusyShare',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `Cores used by other processes in the burst (should be ~0), N=${thousands(largest)}`,
+      caseKey: `burst-${largest}`,
+      metric: 'otherProcessesCores',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: `SSE connections held and receiving, ${thousands(holdN)} opened (one run)`,
+      caseKey: 'hold',
+      metric: 'heldReceiving',
+      better: 'higher',
+      format: integer,
+    },
+    {
+      label: `... connections accepted/s, ${thousands(holdN)}`,
+      caseKey: 'hold',
+      metric: 'acceptedPerSecond',
+      better: 'higher',
+      format: integer,
+    },
+    {
+      label: `... RSS per held connection, all processes, after GC (KiB)`,
+      caseKey: 'hold',
+      metric: 'rssPerHeldConnectionBytes',
+      better: 'lower',
+      format: kib,
+    },
+    {
+      label: `Reconnect storm, ${thousands(stormN)} clients: ms until all resumed`,
+      caseKey: 'storm',
+      metric: 'allResumedMs',
+      better: 'lower',
+      format: integer,
+      flagsIncomplete: true,
+    },
+    {
+      label: '... ms until all reconnected (response head)',
+      caseKey: 'storm',
+      metric: 'allReconnectedMs',
+      better: 'lower',
+      format: integer,
+    },
+    {
+      label: '... resume p50 (ms)',
+      caseKey: 'storm',
+      metric: 'resumeP50Ms',
+      better: 'lower',
+      format: integer,
+    },
+    {
+      label: '... resume p99 (ms)',
+      caseKey: 'storm',
+      metric: 'resumeP99Ms',
+      better: 'lower',
+      format: integer,
+    },
+    {
+      label: '... connections dropped with the accept queue full (SYN retried 1 s later)',
+      caseKey: 'storm',
+      metric: 'acceptQueueOverflows',
+      better: 'lower',
+      format: integer,
+    },
+    {
+      label: '... events lost, repeated or resynced (must be 0)',
+      caseKey: 'storm',
+      metric: 'brokenResumes',
+      better: 'lower',
+      format: integer,
+    },
+    {
+      label: '... server CPU-ms per reconnect (all its processes)',
+      caseKey: 'storm',
+      metric: 'serverCpuMsPerReconnect',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: '... generator CPU-ms per reconnect',
+      caseKey: 'storm',
+      metric: 'generatorCpuMsPerReconnect',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: '... machine CPU busy in the storm (share of all cores)',
+      caseKey: 'storm',
+      metric: 'machineBusyShare',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: '... cores used by other processes in the storm (should be ~0)',
+      caseKey: 'storm',
+      metric: 'otherProcessesCores',
+      better: 'lower',
+      format: decimal(2),
+    },
+    {
+      label: '... Redis commands per reconnect, net of the steady load',
+      caseKey: 'storm',
+      metric: 'redisNetCommandsPerReconnect',
+      better: 'lower',
+      format: decimal(3),
+    },
+    {
+      label: '... Redis range reads (XRANGE, XREVRANGE) in the storm',
+      caseKey: 'storm',
+      metric: 'redisRangeReads',
+      better: 'lower',
+      format: integer,
+    },
   ];
 }
 
@@ -189,17 +339,41 @@ function ratio(
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
-/** The Markdown table: one row per figure, one column per contender, then the two ratios. */
+interface RatioColumn {
+  label: string;
+  top: ContenderKey;
+  bottom: ContenderKey;
+  /** Shown even when its contenders are not in the run. */
+  always?: boolean;
+}
+
+const RATIO_COLUMNS: RatioColumn[] = [
+  { label: 'Reelay/plain', top: 'reelay-sse', bottom: 'plain-http', always: true },
+  {
+    label: 'Reelay SIO/plain SIO',
+    top: 'reelay-socketio',
+    bottom: 'plain-socketio',
+    always: true,
+  },
+  { label: 'Redis bus/embedded', top: 'reelay-redis', bottom: 'reelay-sse' },
+  { label: '2 workers/1 process', top: 'reelay-2w', bottom: 'reelay-sse' },
+];
+
+/** The Markdown table: one row per figure, one column per contender, then the ratios. */
 export function markdownTable(
   figures: Figure[],
   summaries: Summaries,
   contenders: readonly ContenderKey[],
 ): string {
+  const columns = RATIO_COLUMNS.filter(
+    (column) =>
+      column.always === true ||
+      (contenders.includes(column.top) && contenders.includes(column.bottom)),
+  );
   const header = [
     'Figure',
     ...contenders.map((key) => CONTENDERS[key].label),
-    'Reelay/plain',
-    'Reelay SIO/plain SIO',
+    ...columns.map((column) => column.label),
   ];
   const rows = figures.map((figure) => {
     const cells = contenders.map((key) => {
@@ -209,10 +383,9 @@ export function markdownTable(
       const incomplete = figure.flagsIncomplete === true && complete === false;
       return figure.format(value) + (incomplete ? ' (incomplete)' : '');
     });
-    const ratios = [
-      ratio(summaries, figure.caseKey, figure.metric, 'reelay-sse', 'plain-http'),
-      ratio(summaries, figure.caseKey, figure.metric, 'reelay-socketio', 'plain-socketio'),
-    ].map((value) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`));
+    const ratios = columns
+      .map((column) => ratio(summaries, figure.caseKey, figure.metric, column.top, column.bottom))
+      .map((value) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`));
     return [figure.label, ...cells, ...ratios];
   });
   return [tableLine(header), tableLine(header.map(() => '---')), ...rows.map(tableLine)].join('\n');
@@ -232,6 +405,7 @@ export function judgeBars(
   summaries: Summaries,
   burstSizes: readonly number[],
   queueBoundBytes: number,
+  sharedBus?: SharedBusTargets,
 ): Bar[] {
   const bars: Bar[] = [];
   const judge = (
@@ -298,12 +472,13 @@ export function judgeBars(
     (value) =>
       `${kib(value)} KiB per client, /health max ${healthMax?.toFixed(1) ?? 'n/a'} ms, ${healthFailures} failed`,
   );
-  const overDelivered = (['reelay-sse', 'reelay-socketio'] as const).flatMap((contender) =>
+  const reelayKeys = ['reelay-sse', 'reelay-socketio', 'reelay-redis', 'reelay-2w'] as const;
+  const overDelivered = reelayKeys.flatMap((contender) =>
     Object.values(summaries).map((byContender) => byContender[contender]?.unexpectedDeliveries),
   );
   const measured = overDelivered.filter((value) => typeof value === 'number');
   judge(
-    'Reelay delivers nothing beyond what the grants allow (burst, trickle: received = expected)',
+    'Reelay delivers nothing beyond what the grants allow (burst, trickle, hold: received = expected)',
     measured.length === 0 ? undefined : Math.max(...measured),
     (value) => value === 0,
     (value) => `${value} unexpected deliveries in the worst run`,
@@ -328,7 +503,118 @@ export function judgeBars(
     (value) => value <= 1,
     (value) => `${value.toFixed(2)}x`,
   );
+  if (sharedBus?.contenders.includes('reelay-2w')) {
+    sharedBusBars(summaries, burstSizes, sharedBus, judge);
+  }
   return bars;
+}
+
+/** What the shared-bus bars are judged at (the run's options). */
+export type SharedBusTargets = Pick<
+  BenchOptions,
+  'contenders' | 'holdConnections' | 'latencyConnections' | 'stormConnections'
+>;
+
+type Judge = (
+  label: string,
+  value: number | undefined,
+  ok: (value: number) => boolean,
+  detail: (value: number) => string,
+) => void;
+
+/** Two workers must at least this many times one process's burst deliveries/s. */
+const WORKERS_BURST_GAIN = 1.6;
+/** The p99 latency two workers may add to one process's. */
+const WORKERS_P99_EXTRA_MS = 5;
+/** The reconnect storm's deadline for every client to have resumed. */
+const STORM_RESUMED_MS = 3000;
+
+/**
+ * The goals of the shared bus (EVENT_BUS=redis, WORKERS=2) against one process on the embedded
+ * bus: throughput, connections held, cross-process latency, and a reconnect storm.
+ */
+function sharedBusBars(
+  summaries: Summaries,
+  burstSizes: readonly number[],
+  options: SharedBusTargets,
+  judge: Judge,
+): void {
+  const largest = Math.max(...burstSizes);
+  const burstKey = `burst-${largest}`;
+  const cpu = (metric: string) => valueOf(summaries, burstKey, 'reelay-2w', metric);
+  judge(
+    `Reelay 2 workers burst deliveries/s >= ${WORKERS_BURST_GAIN}x one process (embedded bus), N=${thousands(largest)}`,
+    ratio(summaries, burstKey, 'deliveriesPerSecond', 'reelay-2w', 'reelay-sse'),
+    (value) => value >= WORKERS_BURST_GAIN,
+    (value) => {
+      const burstMs = cpu('burstMs');
+      const detail = [
+        `${value.toFixed(2)}x`,
+        `2 workers: burst ${burstMs === undefined ? 'n/a' : (burstMs / 1000).toFixed(2)} s`,
+        `server ${cpu('serverCpuSeconds')?.toFixed(2) ?? 'n/a'} CPU-s`,
+        `generator ${cpu('generatorCpuSeconds')?.toFixed(2) ?? 'n/a'}`,
+        `Redis ${cpu('redisCpuSeconds')?.toFixed(2) ?? 'n/a'}`,
+        `machine ${((cpu('machineBusyShare') ?? Number.NaN) * 100).toFixed(0)}% busy`,
+      ];
+      const sse = valueOf(summaries, burstKey, 'reelay-sse', 'machineBusyShare');
+      if (sse !== undefined) detail.push(`one process: machine ${(sse * 100).toFixed(0)}% busy`);
+      return detail.join('; ');
+    },
+  );
+  const held = valueOf(summaries, 'hold', 'reelay-2w', 'heldReceiving');
+  judge(
+    `Reelay 2 workers holds >= ${thousands(options.holdConnections)} SSE connections, all receiving`,
+    held,
+    (value) => value >= options.holdConnections,
+    (value) => {
+      const failed = valueOf(summaries, 'hold', 'reelay-2w', 'failedConnections') ?? 0;
+      const generators = valueOf(summaries, 'hold', 'reelay-2w', 'generators') ?? 0;
+      return `${thousands(value)} held (${failed} failed in the worst run), over ${generators} generator processes`;
+    },
+  );
+  const kept = (contender: ContenderKey) => {
+    const rate = valueOf(summaries, 'latency', contender, 'eventsPerConnectionPerSecond');
+    const target = valueOf(summaries, 'latency', contender, 'targetPerConnectionPerSecond');
+    return rate === undefined || target === undefined ? 0 : rate / target;
+  };
+  const p99Workers = valueOf(summaries, 'latency', 'reelay-2w', 'p99Ms');
+  const p99One = valueOf(summaries, 'latency', 'reelay-sse', 'p99Ms');
+  judge(
+    `Reelay 2 workers p99 latency <= one process + ${WORKERS_P99_EXTRA_MS} ms (published on one worker, delivered by both), N=${thousands(options.latencyConnections)}`,
+    p99Workers === undefined || p99One === undefined ? undefined : p99Workers - p99One,
+    (value) =>
+      value <= WORKERS_P99_EXTRA_MS &&
+      kept('reelay-2w') >= SUSTAINED &&
+      kept('reelay-sse') >= SUSTAINED,
+    (value) =>
+      `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms (${p99Workers?.toFixed(2)} vs ${p99One?.toFixed(2)} ms); ` +
+      `received ${(kept('reelay-2w') * 100).toFixed(0)}% and ${(kept('reelay-sse') * 100).toFixed(0)}% of the events due; ` +
+      `generator CPU share ${valueOf(summaries, 'latency', 'reelay-2w', 'generatorCpuPerSecond')?.toFixed(2) ?? 'n/a'}`,
+  );
+  const storm = (metric: string) => valueOf(summaries, 'storm', 'reelay-2w', metric);
+  const stormComplete = summaries.storm?.['reelay-2w']?.complete === true;
+  judge(
+    `Reelay 2 workers reconnect storm: ${thousands(options.stormConnections)} clients all resumed with Last-Event-ID within ${STORM_RESUMED_MS / 1000} s, nothing lost, repeated or resynced`,
+    storm('allResumedMs'),
+    (value) => value <= STORM_RESUMED_MS && stormComplete && storm('brokenResumes') === 0,
+    (value) => {
+      const one = valueOf(summaries, 'storm', 'reelay-sse', 'allResumedMs');
+      return (
+        `${integer(value)} ms (all reconnected at ${integer(storm('allReconnectedMs') ?? Number.NaN)} ms, ` +
+        `p99 ${integer(storm('resumeP99Ms') ?? Number.NaN)} ms), ${storm('brokenResumes') ?? 'n/a'} broken` +
+        (stormComplete ? '' : ', NOT all resumed') +
+        (one === undefined ? '' : `; one process: ${integer(one)} ms`)
+      );
+    },
+  );
+  judge(
+    'Reelay 2 workers storm: resumes served from memory (Redis commands per reconnect < 0.1 net of the steady load, no range read)',
+    storm('redisNetCommandsPerReconnect'),
+    (value) => value < 0.1 && storm('redisRangeReads') === 0,
+    (value) =>
+      `${value.toFixed(3)} net (${storm('redisCommandsPerReconnect')?.toFixed(3) ?? 'n/a'} gross), ` +
+      `${storm('redisRangeReads') ?? 'n/a'} range reads`,
+  );
 }
 
 export function barsText(bars: Bar[]): string {

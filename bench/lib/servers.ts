@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, ManagedChild, sleep, waitForHealth } from './children.js';
-import { restingRss, rssBytes } from './proc.js';
+import { processTree, restingRss, treeCpuSeconds, treeRssBytes } from './proc.js';
+import type { BenchRedis } from './redis.js';
 import {
   ADMIN_CREDENTIALS,
   DEFAULT_WORLD,
@@ -12,8 +13,43 @@ import {
   type WorldShape,
 } from './reelay-world.js';
 
-export const SERVER_NAMES = ['reelay', 'plain-http', 'nest-sse', 'plain-socketio'] as const;
+export const SERVER_NAMES = [
+  'reelay',
+  'reelay-redis',
+  'reelay-2w',
+  'plain-http',
+  'nest-sse',
+  'plain-socketio',
+] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
+
+/** How each Reelay server runs: its event bus and its processes (WORKERS). */
+interface ReelayVariant {
+  bus: 'local' | 'redis';
+  workers: number;
+}
+
+const REELAY_VARIANTS: Partial<Record<ServerName, ReelayVariant>> = {
+  reelay: { bus: 'local', workers: 1 },
+  'reelay-redis': { bus: 'redis', workers: 1 },
+  'reelay-2w': { bus: 'redis', workers: 2 },
+};
+
+/** Whether the server is Reelay itself (any bus, any number of workers). */
+export function isReelay(name: ServerName): boolean {
+  return REELAY_VARIANTS[name] !== undefined;
+}
+
+/** The processes that serve connections: Reelay's WORKERS, 1 for every other server. */
+export function workersOf(name: ServerName): number {
+  return REELAY_VARIANTS[name]?.workers ?? 1;
+}
+
+/**
+ * Each server's own one-connection-per-user ceiling is far below what the bench opens (up to
+ * 150 streams per user over its 200 users): the quota is not what is measured.
+ */
+const STREAMS_PER_USER = '100000';
 
 export interface SettledMemory {
   rss: number;
@@ -25,10 +61,24 @@ export interface RunningServer {
   name: ServerName;
   port: number;
   baseUrl: string;
+  /** The process the bench started: the server, or the cluster's primary. */
   pid: number;
+  /** The processes serving connections (WORKERS), 1 unless a cluster. */
+  workers: number;
+  /** The REDIS_PREFIX of this start, for an `EVENT_BUS=redis` Reelay. */
+  redisPrefix?: string;
+  /** The server's processes: the one started and its descendants (a cluster's workers). */
+  pids(): number[];
+  /** CPU seconds of all its processes so far. */
+  cpuSeconds(): number;
+  /** RSS of all its processes now. */
+  rss(): number;
   /** Headers the publish request needs (Reelay's admin token). */
   publishHeaders: Record<string, string>;
-  /** Memory after a full garbage collection in the server: RSS from /proc, V8's own figures. */
+  /**
+   * Memory after a full garbage collection in the server (in each of a cluster's processes):
+   * RSS from /proc, V8's own figures, summed over the processes.
+   */
   settledMemory(): Promise<SettledMemory>;
   /** The RSS once V8 has given back what the last burst of allocation grew (see restingRss). */
   restingRss(): Promise<{ rss: number; waitedMs: number }>;
@@ -39,6 +89,8 @@ const distBench = (path: string) => fileURLToPath(new URL(path, import.meta.url)
 
 const SCRIPTS: Record<ServerName, string> = {
   reelay: distBench('../../src/main.js'),
+  'reelay-redis': distBench('../../src/main.js'),
+  'reelay-2w': distBench('../../src/main.js'),
   'plain-http': distBench('../servers/plain-http.js'),
   'nest-sse': distBench('../servers/nest-sse.js'),
   'plain-socketio': distBench('../servers/plain-socketio.js'),
@@ -57,6 +109,8 @@ export interface LaunchOptions {
   profile?: ReadonlySet<ServerName>;
   /** The Node binary the servers run on; undefined: this process's own. */
   node?: string;
+  /** The Redis of the `EVENT_BUS=redis` servers. */
+  redis?: BenchRedis;
 }
 
 /** Asks the server for a full garbage collection (see servers/server-control.ts). */
@@ -78,20 +132,37 @@ function collectGarbage(child: ManagedChild): Promise<NodeJS.MemoryUsage> {
 }
 
 /**
- * Starts each server fresh for every measurement. Reelay keeps one data folder for the whole
- * benchmark, seeded once through its REST API, so that its tokens and grants stay the same.
+ * Starts each server fresh for every measurement. Reelay is seeded once, through its REST API,
+ * into a template data folder, so that its tokens and grants stay the same; each start of a
+ * Reelay gets a fresh copy of that folder (its own database and event log) and, on the Redis
+ * bus, a REDIS_PREFIX of its own, so that no two starts share a stream or an id counter.
  */
 export class ServerLauncher {
-  private readonly dataDir = mkdtempSync(join(tmpdir(), 'reelay-bench-'));
+  private readonly templateDir = mkdtempSync(join(tmpdir(), 'reelay-bench-'));
+  private readonly runTag = `${process.pid}-${Date.now().toString(36)}`;
+  private starts = 0;
   private seeded?: ReelayWorld;
-  /** The CPU profiles the servers write, in the order they started. */
-  readonly profiles: string[] = [];
+  /** Where the servers write their CPU profiles: files, or folders for a cluster's processes. */
+  private readonly profileTargets: string[] = [];
 
   constructor(private readonly options: LaunchOptions = {}) {}
 
   get world(): ReelayWorld {
     if (!this.seeded) throw new Error('the Reelay world is not seeded yet');
     return this.seeded;
+  }
+
+  /** The CPU profiles the servers wrote, in the order they started. */
+  get profiles(): string[] {
+    return this.profileTargets.flatMap((target) =>
+      target.endsWith('.cpuprofile')
+        ? [target]
+        : existsSync(target)
+          ? readdirSync(target)
+              .filter((file) => file.endsWith('.cpuprofile'))
+              .map((file) => join(target, file))
+          : [],
+    );
   }
 
   /** Starts Reelay once and creates the users, libraries and grants. */
@@ -107,18 +178,37 @@ export class ServerLauncher {
 
   /**
    * Starts a server. With profiling on, a server named in `profile` writes its CPU profile to
-   * `<profileDir>/<label>.cpuprofile` when it stops.
+   * `<profileDir>/<label>.cpuprofile` when it stops (a cluster: one per process, in
+   * `<profileDir>/<label>/`).
    */
   async start(
     name: ServerName,
     options: { label?: string; seeding?: boolean } = {},
   ): Promise<RunningServer> {
     const port = await freePort();
-    const { profileDir } = this.options;
+    const variant = REELAY_VARIANTS[name];
+    const { profileDir, redis } = this.options;
     const profileName =
       profileDir !== undefined && options.label !== undefined && this.options.profile?.has(name)
-        ? `${options.label.replace(/[^A-Za-z0-9._-]+/g, '_')}.cpuprofile`
+        ? options.label.replace(/[^A-Za-z0-9._-]+/g, '_')
         : undefined;
+    // A cluster's workers inherit the primary's flags: one file name would be written by each.
+    const profileTarget =
+      profileName === undefined
+        ? undefined
+        : workersOf(name) > 1
+          ? join(profileDir ?? '', profileName)
+          : join(profileDir ?? '', `${profileName}.cpuprofile`);
+    const dataDir =
+      variant === undefined || options.seeding
+        ? this.templateDir
+        : mkdtempSync(join(tmpdir(), 'reelay-bench-run-'));
+    if (dataDir !== this.templateDir) cpSync(this.templateDir, dataDir, { recursive: true });
+    let redisPrefix: string | undefined;
+    if (variant?.bus === 'redis') {
+      if (redis === undefined) throw new Error(`${name} needs a Redis`);
+      redisPrefix = `reelay-bench-${this.runTag}-${++this.starts}`;
+    }
     const child = new ManagedChild({
       name,
       command: this.options.node,
@@ -127,12 +217,13 @@ export class ServerLauncher {
         '--expose-gc',
         '--import',
         SERVER_CONTROL,
-        ...(profileName === undefined
+        ...(profileTarget === undefined
           ? []
           : [
               '--cpu-prof',
-              `--cpu-prof-dir=${profileDir}`,
-              `--cpu-prof-name=${profileName}`,
+              ...(workersOf(name) > 1
+                ? [`--cpu-prof-dir=${profileTarget}`]
+                : [`--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}.cpuprofile`]),
               '--import',
               EXIT_ON_SIGNAL,
             ]),
@@ -140,17 +231,31 @@ export class ServerLauncher {
       env: {
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATA_DIR: this.dataDir,
+        DATA_DIR: dataDir,
         ADMIN_USERNAME: ADMIN_CREDENTIALS.username,
         ADMIN_PASSWORD: ADMIN_CREDENTIALS.password,
         JWT_SECRET,
         JWT_TTL: '12h',
         REELAY_BENCH_PUBLISH: 'true',
+        ...(variant === undefined
+          ? {}
+          : {
+              STREAMS_PER_USER,
+              EVENT_BUS: variant.bus,
+              WORKERS: String(variant.workers),
+              ...(redisPrefix === undefined
+                ? {}
+                : { REDIS_URL: redis?.url, REDIS_PREFIX: redisPrefix }),
+            }),
       },
       ipc: true,
     });
-    const stop = () => child.stop();
-    if (profileName !== undefined) this.profiles.push(join(profileDir ?? '', profileName));
+    const stop = async () => {
+      await child.stop();
+      if (dataDir !== this.templateDir) rmSync(dataDir, { recursive: true, force: true });
+      if (redisPrefix !== undefined) await redis?.deletePrefix(redisPrefix).catch(() => 0);
+    };
+    if (profileTarget !== undefined) this.profileTargets.push(profileTarget);
     try {
       await waitForHealth(child, port);
     } catch (error) {
@@ -158,7 +263,7 @@ export class ServerLauncher {
       throw error;
     }
     const publishHeaders: Record<string, string> =
-      name === 'reelay' && !options.seeding
+      variant !== undefined && !options.seeding
         ? { Authorization: `Bearer ${this.world.adminToken}` }
         : {};
     return {
@@ -166,19 +271,28 @@ export class ServerLauncher {
       port,
       baseUrl: `http://127.0.0.1:${port}`,
       pid: child.pid,
+      workers: workersOf(name),
+      redisPrefix,
+      pids: () => processTree(child.pid),
+      cpuSeconds: () => treeCpuSeconds(child.pid),
+      rss: () => treeRssBytes(child.pid),
       publishHeaders,
       settledMemory: async () => {
         const usage = await collectGarbage(child);
         await sleep(200);
-        return { rss: rssBytes(child.pid), heapUsed: usage.heapUsed, external: usage.external };
+        return {
+          rss: treeRssBytes(child.pid),
+          heapUsed: usage.heapUsed,
+          external: usage.external,
+        };
       },
-      restingRss: () => restingRss(() => rssBytes(child.pid), sleep),
+      restingRss: () => restingRss(() => treeRssBytes(child.pid), sleep),
       stop,
     };
   }
 
-  /** Removes Reelay's data folder. */
+  /** Removes Reelay's template data folder. */
   close(): void {
-    rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.templateDir, { recursive: true, force: true });
   }
 }
