@@ -222,6 +222,8 @@ async function main(): Promise<void> {
     node: serverNode.command,
     redis,
   });
+  // An interrupted run (Ctrl-C, the watchdog) leaves no data folder behind either.
+  process.once('exit', () => launcher.close());
   const context: BenchContext = {
     options,
     launcher,

@@ -589,7 +589,9 @@ function sharedBusBars(
     (value) =>
       `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms (${p99Workers?.toFixed(2)} vs ${p99One?.toFixed(2)} ms); ` +
       `received ${(kept('reelay-2w') * 100).toFixed(0)}% and ${(kept('reelay-sse') * 100).toFixed(0)}% of the events due; ` +
-      `generator CPU share ${valueOf(summaries, 'latency', 'reelay-2w', 'generatorCpuPerSecond')?.toFixed(2) ?? 'n/a'}`,
+      `2 workers: generator ${valueOf(summaries, 'latency', 'reelay-2w', 'generatorCpuPerSecond')?.toFixed(2) ?? 'n/a'} cores, ` +
+      `server ${valueOf(summaries, 'latency', 'reelay-2w', 'serverCpuPerSecond')?.toFixed(2) ?? 'n/a'} cores, ` +
+      `machine ${((valueOf(summaries, 'latency', 'reelay-2w', 'machineBusyShare') ?? Number.NaN) * 100).toFixed(0)}% busy`,
   );
   const storm = (metric: string) => valueOf(summaries, 'storm', 'reelay-2w', metric);
   const stormComplete = summaries.storm?.['reelay-2w']?.complete === true;

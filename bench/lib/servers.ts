@@ -141,6 +141,8 @@ export class ServerLauncher {
   private readonly templateDir = mkdtempSync(join(tmpdir(), 'reelay-bench-'));
   private readonly runTag = `${process.pid}-${Date.now().toString(36)}`;
   private starts = 0;
+  /** The data folders of the Reelay starts still running (copies of the template). */
+  private readonly runDirs = new Set<string>();
   private seeded?: ReelayWorld;
   /** Where the servers write their CPU profiles: files, or folders for a cluster's processes. */
   private readonly profileTargets: string[] = [];
@@ -203,7 +205,10 @@ export class ServerLauncher {
       variant === undefined || options.seeding
         ? this.templateDir
         : mkdtempSync(join(tmpdir(), 'reelay-bench-run-'));
-    if (dataDir !== this.templateDir) cpSync(this.templateDir, dataDir, { recursive: true });
+    if (dataDir !== this.templateDir) {
+      this.runDirs.add(dataDir);
+      cpSync(this.templateDir, dataDir, { recursive: true });
+    }
     let redisPrefix: string | undefined;
     if (variant?.bus === 'redis') {
       if (redis === undefined) throw new Error(`${name} needs a Redis`);
@@ -252,7 +257,10 @@ export class ServerLauncher {
     });
     const stop = async () => {
       await child.stop();
-      if (dataDir !== this.templateDir) rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir !== this.templateDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        this.runDirs.delete(dataDir);
+      }
       if (redisPrefix !== undefined) await redis?.deletePrefix(redisPrefix).catch(() => 0);
     };
     if (profileTarget !== undefined) this.profileTargets.push(profileTarget);
@@ -291,8 +299,11 @@ export class ServerLauncher {
     };
   }
 
-  /** Removes Reelay's template data folder. */
+  /** Removes Reelay's template data folder and any copy a stopped run left behind. */
   close(): void {
-    rmSync(this.templateDir, { recursive: true, force: true });
+    for (const dir of [this.templateDir, ...this.runDirs]) {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    this.runDirs.clear();
   }
 }
