@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { freePort, openSse, ServerBuild } from './support/server-process.js';
+import { builtServerSuite, freePort, openSse } from './support/server-process.js';
 
 const STACK_LINE = /^\s+at\s/m;
 
@@ -26,25 +25,9 @@ async function watch(url: string, token: string, count: number, lastEventId?: nu
 }
 
 describe('npm start (the built server, spawned)', () => {
-  let build: ServerBuild;
-  let workDir: string;
+  const suite = builtServerSuite('reelay-start-');
 
-  beforeAll(async () => {
-    build = await ServerBuild.compile();
-  }, 120_000);
-
-  beforeEach(() => {
-    workDir = mkdtempSync(join(tmpdir(), 'reelay-start-'));
-  });
-
-  afterEach(async () => {
-    await build.stopAll();
-    rmSync(workDir, { recursive: true, force: true });
-  });
-
-  afterAll(() => build.remove());
-
-  const start = (env: Record<string, string>) => build.spawn(env, workDir);
+  const start = (env: Record<string, string>) => suite.build.spawn(env, suite.workDir);
 
   it('honours PORT, HOST, JWT_TTL, ADMIN_USERNAME, ADMIN_PASSWORD and the ./data default', async () => {
     const port = await freePort();
@@ -70,8 +53,8 @@ describe('npm start (the built server, spawned)', () => {
     await expect(request(`http://127.0.0.1:${port}`).get('/health')).rejects.toThrow(
       /ECONNREFUSED/,
     );
-    expect(existsSync(join(workDir, 'data/reelay.db'))).toBe(true);
-    expect(existsSync(join(workDir, 'data/jwt-secret'))).toBe(true);
+    expect(existsSync(join(suite.workDir, 'data/reelay.db'))).toBe(true);
+    expect(existsSync(join(suite.workDir, 'data/jwt-secret'))).toBe(true);
     expect(server.stderr).not.toContain('boss-password');
     expect(server.stdout).not.toContain('boss-password');
 
@@ -81,7 +64,7 @@ describe('npm start (the built server, spawned)', () => {
   });
 
   it('takes DATA_DIR, picks a free port for PORT=0 and prints a generated admin password once', async () => {
-    const dataDir = join(workDir, 'elsewhere/state');
+    const dataDir = join(suite.workDir, 'elsewhere/state');
     const first = start({ PORT: '0', DATA_DIR: dataDir });
     const url = await first.listening();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -91,7 +74,7 @@ describe('npm start (the built server, spawned)', () => {
     const password = (printed as RegExpExecArray)[1];
     await request(url).post('/auth/login').send({ username: 'admin', password }).expect(200);
     expect(existsSync(join(dataDir, 'reelay.db'))).toBe(true);
-    expect(existsSync(join(workDir, 'data'))).toBe(false);
+    expect(existsSync(join(suite.workDir, 'data'))).toBe(false);
     await first.stop();
 
     const second = start({ PORT: '0', DATA_DIR: dataDir });
@@ -102,7 +85,7 @@ describe('npm start (the built server, spawned)', () => {
 
   it('keeps event ids rising across a stop and a SIGKILL; a resume across the crash gets resync', async () => {
     const env = { PORT: '0', ADMIN_PASSWORD: 'admin-password' };
-    const boot = () => build.boot(env, workDir);
+    const boot = () => suite.build.boot(env, suite.workDir);
     const first = await boot();
     const beforeStop = await watch(first.url, first.token, 3);
     await addLibraries(first.url, first.token, 3);
@@ -152,7 +135,7 @@ describe('npm start (the built server, spawned)', () => {
       '  - JWT_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "soon")',
     ]);
     expect(server.stdout).toBe('');
-    expect(existsSync(join(workDir, 'data'))).toBe(false);
+    expect(existsSync(join(suite.workDir, 'data'))).toBe(false);
   });
 
   it('stops with a clear message when the port is taken', async () => {
@@ -172,7 +155,7 @@ describe('npm start (the built server, spawned)', () => {
   });
 
   it('stops with a clear message when DATA_DIR cannot be used', async () => {
-    const file = join(workDir, 'a-file');
+    const file = join(suite.workDir, 'a-file');
     writeFileSync(file, 'not a folder');
     const server = start({
       DATA_DIR: join(file, 'data'),

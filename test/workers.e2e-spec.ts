@@ -1,10 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { uniquePrefix } from './support/redis-server.js';
-import { openSse, type RunningServer, ServerBuild } from './support/server-process.js';
+import { builtServerSuite, openSse, type RunningServer } from './support/server-process.js';
 import { RecordingSocket } from './support/socketio-client.js';
 
 const STACK_LINE = /^\s+at\s/m;
@@ -40,23 +37,13 @@ function pollingClients(server: RunningServer, count: number): Promise<Recording
 }
 
 describe('WORKERS: one port, several processes (node:cluster)', () => {
-  let build: ServerBuild;
-  let workDir: string;
-
-  beforeAll(async () => {
-    build = await ServerBuild.compile();
-  }, 120_000);
-  beforeEach(() => {
-    workDir = mkdtempSync(join(tmpdir(), 'reelay-workers-'));
-  });
-  afterEach(async () => {
-    await build.stopAll();
-    rmSync(workDir, { recursive: true, force: true });
-  });
-  afterAll(() => build.remove());
+  const suite = builtServerSuite('reelay-workers-');
 
   it('refuses WORKERS above 1 without the Redis bus, with a clear message', async () => {
-    const server = build.spawn({ WORKERS: '2', PORT: '0', ADMIN_PASSWORD: PASSWORD }, workDir);
+    const server = suite.build.spawn(
+      { WORKERS: '2', PORT: '0', ADMIN_PASSWORD: PASSWORD },
+      suite.workDir,
+    );
     expect((await server.exited).code).toBe(1);
     expect(server.stderr).toContain(
       'WORKERS=2 needs EVENT_BUS=redis: every process must deliver the events of all of them',
@@ -65,7 +52,7 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
   });
 
   it('serves one port from two workers: the same events everywhere, polling sessions kept on their worker, a dead worker replaced', async () => {
-    const server = await build.boot(
+    const server = await suite.build.boot(
       {
         WORKERS: '2',
         EVENT_BUS: 'redis',
@@ -73,7 +60,7 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
         PORT: '0',
         ADMIN_PASSWORD: PASSWORD,
       },
-      workDir,
+      suite.workDir,
     );
     expect(server.process.stdout).toMatch(/Listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
     const primary = server.process.child.pid as number;

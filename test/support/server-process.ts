@@ -169,3 +169,29 @@ export class ServerBuild {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A describe's built server: compiled once, a fresh working folder for each test. */
+export interface BuiltServerSuite {
+  readonly build: ServerBuild;
+  readonly workDir: string;
+}
+
+/**
+ * Registers, in the calling describe, the build (compiled once), a working folder named
+ * `<folderPrefix>...` for each test, and the stop of every process a test started.
+ */
+export function builtServerSuite(folderPrefix: string): BuiltServerSuite {
+  const suite = {} as { build: ServerBuild; workDir: string };
+  beforeAll(async () => {
+    suite.build = await ServerBuild.compile();
+  }, 120_000);
+  beforeEach(() => {
+    suite.workDir = mkdtempSync(join(tmpdir(), folderPrefix));
+  });
+  afterEach(async () => {
+    await suite.build.stopAll();
+    rmSync(suite.workDir, { recursive: true, force: true });
+  });
+  afterAll(() => suite.build.remove());
+  return suite;
+}
