@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { ClusterPrimary } from './cluster/cluster-primary.js';
 import { serveHandedConnections } from './cluster/cluster-worker.js';
+import { listenOn } from './common/listen.js';
 import { type AppConfig, ConfigError, loadAppConfig } from './config/app-config.js';
 
 /** A start that failed for a reason the operator can fix; its message says all there is to say. */
@@ -29,7 +30,8 @@ function urlOf(host: string, port: number): string {
 
 async function listen(app: NestExpressApplication, config: AppConfig): Promise<number> {
   try {
-    await app.listen(config.port, config.host);
+    await app.init();
+    await listenOn(app.getHttpServer(), config.port, config.host);
   } catch (error) {
     throw new StartError(
       `Cannot listen on ${urlOf(config.host, config.port)}: ${(error as Error).message}`,

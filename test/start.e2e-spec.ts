@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
-import { builtServerSuite, freePort, openSse } from './support/server-process.js';
+import { builtServerSuite, freePort, listenBacklog, openSse } from './support/server-process.js';
 
 const STACK_LINE = /^\s+at\s/m;
 
@@ -63,12 +63,14 @@ describe('npm start (the built server, spawned)', () => {
     expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
   });
 
-  it('takes DATA_DIR, picks a free port for PORT=0 and prints a generated admin password once', async () => {
+  it('takes DATA_DIR, picks a free port for PORT=0 with a deep accept queue, and prints a generated admin password once', async () => {
     const dataDir = join(suite.workDir, 'elsewhere/state');
     const first = start({ PORT: '0', DATA_DIR: dataDir });
     const url = await first.listening();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(url).not.toMatch(/:0$/);
+    const backlog = await listenBacklog(Number(new URL(url).port));
+    expect(backlog.actual).toBe(backlog.expected);
     const printed = /Username: admin\s+Password: (\S+)/.exec(first.stderr);
     expect(printed).not.toBeNull();
     const password = (printed as RegExpExecArray)[1];

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
 import { uniquePrefix } from './support/redis-server.js';
-import { builtServerSuite, openSse, type RunningServer } from './support/server-process.js';
+import {
+  builtServerSuite,
+  listenBacklog,
+  openSse,
+  type RunningServer,
+} from './support/server-process.js';
 import { RecordingSocket } from './support/socketio-client.js';
 
 const STACK_LINE = /^\s+at\s/m;
@@ -65,6 +70,8 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
     expect(server.process.stdout).toMatch(/Listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
     const primary = server.process.child.pid as number;
     expect(childrenOf(primary)).toHaveLength(2);
+    const backlog = await listenBacklog(Number(new URL(server.url).port));
+    expect(backlog.actual).toBe(backlog.expected);
 
     const clients = await pollingClients(server, 6);
     const sessions = clients.map((client) => client.socket.io.engine.id);

@@ -34,7 +34,7 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --storm-rate N      events a second published during the storm (default: 2)
   --storm-concurrency N
                       reconnections in flight at once in the storm (default: 500, under
-                      Node's default listen backlog of 511)
+                      the listen backlog of Node's default servers, 511)
   --retries N         measurements during which other processes used a quarter of a core or
                       more are taken again, after waiting for a quiet machine (default: 2)
   --redis-url URL     the Redis of the EVENT_BUS=redis contenders (default: the bench starts its

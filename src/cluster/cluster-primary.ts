@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AppModule } from '../app.module.js';
+import { listenOn } from '../common/listen.js';
 import type { AppConfig } from '../config/app-config.js';
 import { workerOfRequest } from './engine-session-id.js';
 
@@ -40,10 +41,7 @@ export class ClusterPrimary {
     await this.setUpOnce();
     await Promise.all(this.workers.map((_, index) => this.fork(index)));
     cluster.on('exit', (worker, code, signal) => this.replace(worker, code, signal));
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.host, () => resolve());
-    });
+    await listenOn(this.server, this.config.port, this.config.host);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => void this.stop());
     }

@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { LISTEN_BACKLOG } from '../../src/common/listen.js';
 import { SseFrameClient } from './sse-frame-client.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -86,6 +87,17 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((closed) => server.close(closed));
   return port;
+}
+
+/**
+ * The accept queue of the socket listening on `port` and the one Reelay asks for, as the kernel
+ * caps it (`net.core.somaxconn`), read with `ss` (iproute2), which reports a listener's backlog.
+ */
+export async function listenBacklog(port: number): Promise<{ actual: number; expected: number }> {
+  const { stdout } = await promisify(execFile)('ss', ['-Hltn', `sport = :${port}`]);
+  const columns = stdout.trim().split(/\s+/);
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  return { actual: Number(columns[2]), expected: Math.min(LISTEN_BACKLOG, somaxconn) };
 }
 
 /** The bearer token of a login, which must succeed. */
