@@ -2,7 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
-import { BodyDepthPipe } from './common/body-depth.pipe.js';
+import { BodyShapePipe } from './common/body-shape.pipe.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 
 /** What main.ts and the e2e tests both apply to the application. */
@@ -10,7 +10,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.use(cookieParser());
   app.useGlobalPipes(
-    new BodyDepthPipe(),
+    new BodyShapePipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.useGlobalFilters(new HttpExceptionFilter());

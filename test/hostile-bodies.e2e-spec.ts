@@ -30,6 +30,33 @@ describe('hostile request bodies', () => {
     await t.http().post('/auth/login').send(ADMIN).expect(200);
   });
 
+  it.each([
+    ['a login', () => t.http().post('/auth/login'), { username: 'ad\u0000min', password: 'x' }],
+    [
+      'a library',
+      () => t.as(t.admin).post('/libraries'),
+      { name: 'Holidays\u0000', type: 'photos' },
+    ],
+    ['a tag', () => t.as(t.admin).post(`/libraries/${library}/tags`), { name: '\u0000' }],
+    [
+      'a key of a library settings object',
+      () => t.as(t.admin).patch(`/libraries/${library}`),
+      { settings: { 'a\u0000': 1 } },
+    ],
+  ])(
+    'refuses a NUL character in %s with 400 on every engine, storing nothing',
+    async (_name, request, body) => {
+      const before = await t.as(t.admin).get('/libraries').expect(200);
+      const response = await request().send(body).expect(400);
+      expect(response.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Strings may not contain NUL characters',
+      });
+      expect((await t.as(t.admin).get('/libraries').expect(200)).body).toEqual(before.body);
+    },
+  );
+
   it('still takes a body nested within the limit, judged by validation alone', async () => {
     const response = await t
       .http()
