@@ -246,10 +246,17 @@ describe('backups', () => {
       expect(
         snapshot.db.prepare("SELECT count(*) AS n FROM users WHERE password_hash <> ''").get(),
       ).toEqual({ n: 0 });
-      const otherLibraryEvents = (sqlite: SqliteDatabase.Database) =>
-        sqlite.prepare('SELECT count(*) AS n FROM event_log WHERE library = ?').get(otherLibrary);
-      expect(otherLibraryEvents(database.sqlite)).not.toEqual({ n: 0 });
-      expect(otherLibraryEvents(snapshot.db)).toEqual({ n: 0 });
+      const live = await database.db
+        .selectFrom('event_log')
+        .select('id')
+        .where('library', '=', otherLibrary)
+        .execute();
+      expect(live).not.toHaveLength(0);
+      expect(
+        snapshot.db
+          .prepare('SELECT count(*) AS n FROM event_log WHERE library = ?')
+          .get(otherLibrary),
+      ).toEqual({ n: 0 });
     } finally {
       snapshot.db.close();
     }

@@ -221,6 +221,31 @@ describe('catalog', () => {
     outsiderStream.close();
   });
 
+  it('lists in the same order on every engine: names by code point, no season or number first', async () => {
+    const people = `/libraries/${library}/people`;
+    for (const name of ['banana', 'Éclair', 'apple', 'Zed']) {
+      // oxlint-disable-next-line no-await-in-loop -- created one after another
+      await t.as(writer).post(people).send({ name }).expect(201);
+    }
+    const listedPeople = (await t.as(reader).get(people).expect(200)).body as Item[];
+    expect(listedPeople.map((person) => person.name)).toEqual(['Zed', 'apple', 'banana', 'Éclair']);
+
+    const serie = (
+      await t.as(writer).post(`/libraries/${library}/series`).send({ name: 'Order' }).expect(201)
+    ).body as Item;
+    const episodes = `/libraries/${library}/series/${serie.id}/episodes`;
+    for (const episode of [
+      { name: 'One', season: 1, number: 1 },
+      { name: 'Special', season: 1 },
+      { name: 'Pilot' },
+    ]) {
+      // oxlint-disable-next-line no-await-in-loop -- created one after another
+      await t.as(writer).post(episodes).send(episode).expect(201);
+    }
+    const listedEpisodes = (await t.as(reader).get(episodes).expect(200)).body as Item[];
+    expect(listedEpisodes.map((episode) => episode.name)).toEqual(['Pilot', 'Special', 'One']);
+  });
+
   it('needs write to change, read to look, and hides libraries a user cannot read', async () => {
     const tag = (
       await t.as(writer).post(`/libraries/${library}/tags`).send({ name: 'rights' }).expect(201)

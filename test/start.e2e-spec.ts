@@ -5,6 +5,8 @@ import request from 'supertest';
 import { builtServerSuite, freePort, listenBacklog, openSse } from './support/server-process.js';
 
 const STACK_LINE = /^\s+at\s/m;
+/** The embedded default, SQLite under DATA_DIR, whatever engine the other tests run on. */
+const EMBEDDED = { DATABASE_URL: '' };
 
 /** Creates libraries one after another: each is a `library` event to the admin. */
 async function addLibraries(url: string, token: string, count: number): Promise<void> {
@@ -31,12 +33,13 @@ describe('npm start (the built server, spawned)', () => {
 
   it('honours PORT, HOST, JWT_TTL, ADMIN_USERNAME, ADMIN_PASSWORD and the ./data default', async () => {
     const port = await freePort();
-    const server = start({
+    const server = await start({
       PORT: String(port),
       HOST: '127.0.0.2',
       JWT_TTL: '30m',
       ADMIN_USERNAME: 'boss',
       ADMIN_PASSWORD: 'boss-password',
+      ...EMBEDDED,
     });
     const url = await server.listening();
     expect(url).toBe(`http://127.0.0.2:${port}`);
@@ -65,7 +68,7 @@ describe('npm start (the built server, spawned)', () => {
 
   it('takes DATA_DIR, picks a free port for PORT=0 with a deep accept queue, and prints a generated admin password once', async () => {
     const dataDir = join(suite.workDir, 'elsewhere/state');
-    const first = start({ PORT: '0', DATA_DIR: dataDir });
+    const first = await start({ PORT: '0', DATA_DIR: dataDir, ...EMBEDDED });
     const url = await first.listening();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(url).not.toMatch(/:0$/);
@@ -79,7 +82,7 @@ describe('npm start (the built server, spawned)', () => {
     expect(existsSync(join(suite.workDir, 'data'))).toBe(false);
     await first.stop();
 
-    const second = start({ PORT: '0', DATA_DIR: dataDir });
+    const second = await start({ PORT: '0', DATA_DIR: dataDir, ...EMBEDDED });
     const secondUrl = await second.listening();
     expect(second.stderr).not.toContain('Password:');
     await request(secondUrl).post('/auth/login').send({ username: 'admin', password }).expect(200);
@@ -127,7 +130,7 @@ describe('npm start (the built server, spawned)', () => {
   });
 
   it('stops on bad values with exit code 1 and a message listing each, without a stack trace', async () => {
-    const server = start({ PORT: 'abc', JWT_TTL: 'soon', ADMIN_PASSWORD: 'short' });
+    const server = await start({ PORT: 'abc', JWT_TTL: 'soon', ADMIN_PASSWORD: 'short' });
     const { code } = await server.exited;
     expect(code).toBe(1);
     expect(server.stderr.trim().split('\n')).toEqual([
@@ -145,7 +148,7 @@ describe('npm start (the built server, spawned)', () => {
     await new Promise<void>((listening) => blocker.listen(0, '127.0.0.1', listening));
     const { port } = blocker.address() as { port: number };
     try {
-      const server = start({ PORT: String(port), ADMIN_PASSWORD: 'admin-password' });
+      const server = await start({ PORT: String(port), ADMIN_PASSWORD: 'admin-password' });
       const { code } = await server.exited;
       expect(code).toBe(1);
       expect(server.stderr).toContain(`Cannot listen on http://127.0.0.1:${port}:`);
@@ -159,7 +162,7 @@ describe('npm start (the built server, spawned)', () => {
   it('stops with a clear message when DATA_DIR cannot be used', async () => {
     const file = join(suite.workDir, 'a-file');
     writeFileSync(file, 'not a folder');
-    const server = start({
+    const server = await start({
       DATA_DIR: join(file, 'data'),
       PORT: '0',
       ADMIN_PASSWORD: 'x'.repeat(8),

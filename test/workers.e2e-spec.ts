@@ -45,7 +45,7 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
   const suite = builtServerSuite('reelay-workers-');
 
   it('refuses WORKERS above 1 without the Redis bus, with a clear message', async () => {
-    const server = suite.build.spawn(
+    const server = await suite.build.spawn(
       { WORKERS: '2', PORT: '0', ADMIN_PASSWORD: PASSWORD },
       suite.workDir,
     );

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { pack as createPack } from 'tar-stream';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
+import type { DatabaseService } from '../database/database.service.js';
 import { BackupPathError, isInside, relativeInside, resolveInside } from './backup-paths.js';
 
 /** A media file the snapshot lists, to be archived next to it. */
@@ -199,18 +200,18 @@ export class BackupArchiveAdapter {
   }
 
   /**
-   * A consistent copy of the live database through SQLite's online backup, as one
-   * self-contained file. For a library backup it keeps that library alone (other libraries and
-   * their rows go through the foreign keys, server-wide backups, password hashes and the event
-   * log too) and is vacuumed so nothing deleted lingers in it. The medias with a file come from
-   * the copy, so the archive's files and its database agree.
+   * A consistent copy of the live database as one self-contained SQLite file, on either engine
+   * (`DatabaseService.snapshotTo`). For a library backup it keeps that library alone (other
+   * libraries and their rows go through the foreign keys, server-wide backups, password hashes
+   * and the event log too) and is vacuumed so nothing deleted lingers in it. The medias with a
+   * file come from the copy, so the archive's files and its database agree.
    */
   async snapshotDatabase(
-    source: SqliteDatabase.Database,
+    database: DatabaseService,
     destination: string,
     libraryId: string | null,
   ): Promise<DatabaseSnapshot> {
-    await source.backup(destination);
+    await database.snapshotTo(destination);
     const snapshot = new SqliteDatabase(destination);
     let medias: SnapshotMedia[];
     try {

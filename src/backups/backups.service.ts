@@ -352,10 +352,10 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
         archiveFileName(backup.name, new Date(backup.started ?? Date.now())),
       );
       // The snapshot, then its copy in the archive.
-      run.owed = 2 * this.database.sizeBytes();
+      run.owed = 2 * (await this.database.sizeBytes());
       await this.ensureSpace(writer.directory);
       const snapshot = await this.archives.snapshotDatabase(
-        this.database.sqlite,
+        this.database,
         join(writer.workDir, DATABASE_ENTRY),
         backup.library_id,
       );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Kysely, Updateable } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Updateable } from 'kysely';
 import { DatabaseService } from '../database/database.service.js';
 import { mediaIsInLibrary } from '../database/media-queries.js';
 import type { CatalogChildLink, CatalogKind, CatalogTable } from './catalog-kinds.js';
@@ -41,6 +41,17 @@ export class CatalogRepository {
     return this.database.db as unknown as Kysely<CatalogDatabase>;
   }
 
+  /**
+   * The same order on both engines: names by code point (SQLite's BINARY; PostgreSQL's order
+   * would follow the database's collation), and elements without a season or number first
+   * (PostgreSQL puts NULLs last by default).
+   */
+  private sortKey(column: CatalogKind['sortBy'][number]): RawBuilder<unknown> {
+    return column === 'name' && this.database.engine === 'postgres'
+      ? sql`name COLLATE "C"`
+      : sql.ref(column);
+  }
+
   async insert(kind: CatalogKind, row: CatalogRow): Promise<void> {
     await this.db.insertInto(kind.table).values(row).execute();
   }
@@ -55,7 +66,13 @@ export class CatalogRepository {
       .selectAll()
       .where('library_id', '=', scope.libraryId)
       .$if(scope.serieId !== undefined, (query) => query.where('serie_id', '=', scope.serieId))
-      .$call((query) => kind.sortBy.reduce((sorted, column) => sorted.orderBy(column), query))
+      .$call((query) =>
+        kind.sortBy.reduce(
+          (sorted, column) =>
+            sorted.orderBy(this.sortKey(column), (order) => order.asc().nullsFirst()),
+          query,
+        ),
+      )
       .orderBy('id')
       .execute();
   }

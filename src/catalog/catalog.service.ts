@@ -7,7 +7,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../access/principal.js';
 import type { LibraryRole } from '../access/roles.js';
-import { violates } from '../database/sqlite-errors.js';
+import { violates } from '../database/database-errors.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import { LibrariesService } from '../libraries/libraries.service.js';
 import { type CatalogItem, type CatalogKind, childrenOf, columnOf } from './catalog-kinds.js';

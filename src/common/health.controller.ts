@@ -29,9 +29,9 @@ export class HealthController {
   @Get('ready')
   @ApiOkResponse({ description: 'ready: the database and the event bus are up' })
   @ApiServiceUnavailableResponse({ description: 'the message names the dependency that is down' })
-  ready(): Readiness {
+  async ready(): Promise<Readiness> {
     try {
-      this.database.sqlite.prepare('SELECT 1').get();
+      await this.database.ping();
     } catch (error) {
       throw new ServiceUnavailableException(
         `Not ready: the database does not answer (${String(error)})`,

@@ -166,6 +166,27 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ EVENT_BUS: 'redis', WORKERS: 'auto' }, CWD).workers).toBeGreaterThan(0);
   });
 
+  it('keeps SQLite unless DATABASE_URL names a PostgreSQL database, and never echoes the URL', () => {
+    expect(loadAppConfig({}, CWD).database).toEqual({ engine: 'sqlite' });
+    expect(
+      loadAppConfig(
+        { DATABASE_URL: 'postgres://reelay:pw@db:5432/media', DATABASE_POOL_SIZE: '25' },
+        CWD,
+      ).database,
+    ).toEqual({ engine: 'postgres', url: 'postgres://reelay:pw@db:5432/media', poolSize: 25 });
+    expect(
+      loadAppConfig({ DATABASE_URL: 'postgresql://127.0.0.1/test' }, CWD).database,
+    ).toMatchObject({ engine: 'postgres', poolSize: 10 });
+    for (const url of ['mysql://root:secret-pw@db/media', 'postgres://', 'secret-pw']) {
+      const message = configError({ DATABASE_URL: url });
+      expect(message).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL');
+      expect(message).not.toContain('secret-pw');
+    }
+    expect(configError({ DATABASE_POOL_SIZE: '0' })).toContain(
+      'DATABASE_POOL_SIZE must be a whole number from 1 to 1000',
+    );
+  });
+
   it('refuses more than one worker without the Redis bus', () => {
     expect(configError({ WORKERS: '2' })).toContain(
       'WORKERS=2 needs EVENT_BUS=redis: every process must deliver the events of all of them',

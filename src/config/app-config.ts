@@ -23,10 +23,18 @@ export interface BackupLimits {
   minFreeBytes: number;
 }
 
+/**
+ * Where the application's rows live: the embedded default, a SQLite file under `dataDir`, or a
+ * PostgreSQL database that several machines can share.
+ */
+export type DatabaseConfig =
+  { engine: 'sqlite' } | { engine: 'postgres'; url: string; poolSize: number };
+
 export interface AppConfig {
   port: number;
   host: string;
   dataDir: string;
+  database: DatabaseConfig;
   /** Unset means: generate one on first start and keep it under `dataDir`. */
   jwtSecret?: string;
   jwtTtlSeconds: number;
@@ -165,6 +173,28 @@ class EnvReader {
   }
 }
 
+/** Never echoed: a database URL may hold a password. */
+function readDatabase(read: EnvReader): DatabaseConfig {
+  const poolSize = read.integer('DATABASE_POOL_SIZE', 10, 1, 1000);
+  const url = read.string('DATABASE_URL');
+  if (url === undefined) return { engine: 'sqlite' };
+  if (!isPostgresUrl(url)) {
+    read.errors.push(
+      'DATABASE_URL must be a postgres:// or postgresql:// URL (unset: SQLite under DATA_DIR)',
+    );
+  }
+  return { engine: 'postgres', url, poolSize };
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates the environment; throws one ConfigError that lists every bad value. */
 export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig {
   const read = new EnvReader(env);
@@ -185,6 +215,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     port: read.integer('PORT', 3000, 0, 65535),
     host: read.string('HOST', '127.0.0.1'),
     dataDir,
+    database: readDatabase(read),
     jwtSecret,
     jwtTtlSeconds: read.duration('JWT_TTL', 3600, 365),
     adminUsername,

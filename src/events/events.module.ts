@@ -12,6 +12,8 @@ import { EventStore } from './log/event-store.js';
 import { LocalEventBus } from './log/local-event-bus.js';
 import { RedisEventBus } from './log/redis-event-bus.js';
 import { SqliteEventStore } from './log/sqlite-event-store.js';
+import { PostgresEventStore } from './log/postgres-event-store.js';
+import { DatabaseService } from '../database/database.service.js';
 import { SocketGateway } from './socket/socket.gateway.js';
 import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
@@ -27,7 +29,14 @@ import { StreamQuota } from './stream-quota.js';
   imports: [AccessModule],
   controllers: [SseController, EventsController],
   providers: [
-    { provide: EventStore, useClass: SqliteEventStore },
+    {
+      provide: EventStore,
+      inject: [DatabaseService, APP_CONFIG],
+      useFactory: (database: DatabaseService, config: AppConfig): EventStore =>
+        database.engine === 'postgres'
+          ? new PostgresEventStore(database, config)
+          : new SqliteEventStore(database, config),
+    },
     EventIdCeilingRepository,
     EventHub,
     {

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
-import { violates } from '../database/sqlite-errors.js';
+import { violates } from '../database/database-errors.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import type { MediaProgress, MediaRating } from '../events/events.types.js';
 import { LibrariesService } from '../libraries/libraries.service.js';

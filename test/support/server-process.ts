@@ -2,12 +2,13 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { LISTEN_BACKLOG } from '../../src/common/listen.js';
 import { SseFrameClient } from './sse-frame-client.js';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from './test-database.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -130,6 +131,8 @@ export function openSse(
  */
 export class ServerBuild {
   private readonly started: ServerProcess[] = [];
+  /** With REELAY_TEST_ENGINE=postgres: one database per data folder, as SQLite has one file. */
+  private readonly databases = new Map<string, Promise<TestDatabase>>();
 
   private constructor(readonly dir: string) {}
 
@@ -149,11 +152,18 @@ export class ServerBuild {
     return new ServerBuild(dir);
   }
 
-  /** `node src/main.js` in `cwd`, with `env` and nothing else of the test's environment but PATH. */
-  spawn(env: Record<string, string>, cwd: string): ServerProcess {
+  /**
+   * `node src/main.js` in `cwd`, with `env` and nothing else of the test's environment but PATH;
+   * on the engine the tests run on (`env.DATABASE_URL` set, even empty, decides for itself).
+   */
+  async spawn(env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+    const database =
+      TEST_ENGINE === 'postgres' && env.DATABASE_URL === undefined
+        ? { DATABASE_URL: (await this.databaseOf(resolvePath(cwd, env.DATA_DIR ?? 'data'))).url }
+        : {};
     const child = spawn(process.execPath, [join(this.dir, 'src/main.js')], {
       cwd,
-      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...database, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child);
@@ -161,10 +171,19 @@ export class ServerBuild {
     return server;
   }
 
+  private databaseOf(dataDir: string): Promise<TestDatabase> {
+    let database = this.databases.get(dataDir);
+    if (!database) {
+      database = createTestDatabase();
+      this.databases.set(dataDir, database);
+    }
+    return database;
+  }
+
   /** Spawns, waits for "Listening on", and logs in as the admin of ADMIN_USERNAME/ADMIN_PASSWORD. */
   async boot(env: Record<string, string>, cwd: string): Promise<RunningServer> {
     if (env.ADMIN_PASSWORD === undefined) throw new Error('boot needs ADMIN_PASSWORD');
-    const server = this.spawn(env, cwd);
+    const server = await this.spawn(env, cwd);
     const url = await server.listening();
     const token = await login(url, env.ADMIN_USERNAME ?? 'admin', env.ADMIN_PASSWORD);
     return { process: server, url, token };
@@ -175,9 +194,12 @@ export class ServerBuild {
     await Promise.all(this.started.splice(0).map((server) => server.stop()));
   }
 
-  /** Stops everything it started and deletes the build. */
+  /** Stops everything it started, drops the databases it created and deletes the build. */
   async remove(): Promise<void> {
     await this.stopAll();
+    const databases = await Promise.all(this.databases.values());
+    this.databases.clear();
+    await Promise.all(databases.map((database) => database.drop()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import type { AppConfigOverrides } from '../../src/config/config.provider.js';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from './test-database.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 /** The JWT_SECRET every test app signs with, unless a test overrides it. */
@@ -56,7 +57,29 @@ export interface TestApp {
 
 let userCounter = 0;
 
-/** Boots the whole application on a real port with a fresh SQLite data folder. */
+/**
+ * With REELAY_TEST_ENGINE=postgres, each data folder's database: created with the folder, kept
+ * with it across a restart (`close({ keepData: true })`), dropped when the app closes for good.
+ */
+const databasesOfDataDirs = new Map<string, TestDatabase>();
+
+async function databaseOverride(
+  dataDir: string,
+  overrides: AppConfigOverrides,
+): Promise<AppConfigOverrides> {
+  if (TEST_ENGINE !== 'postgres' || overrides.DATABASE_URL !== undefined) return {};
+  let database = databasesOfDataDirs.get(dataDir);
+  if (!database) {
+    database = await createTestDatabase();
+    databasesOfDataDirs.set(dataDir, database);
+  }
+  return { DATABASE_URL: database.url };
+}
+
+/**
+ * Boots the whole application on a real port with a fresh data folder, and a fresh database on
+ * the engine the tests run on (TEST_ENGINE).
+ */
 export async function createTestApp(overrides: AppConfigOverrides = {}): Promise<TestApp> {
   const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'reelay-test-'));
   const moduleRef = await Test.createTestingModule({
@@ -66,6 +89,7 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
         ADMIN_USERNAME: ADMIN.username,
         ADMIN_PASSWORD: ADMIN.password,
         JWT_SECRET: TEST_JWT_SECRET,
+        ...(await databaseOverride(dataDir, overrides)),
         ...overrides,
       }),
     ],
@@ -132,9 +156,10 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
     },
     async close(options = {}) {
       await app.close();
-      if (!options.keepData && overrides.DATA_DIR === undefined) {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+      if (options.keepData) return;
+      await databasesOfDataDirs.get(dataDir)?.drop();
+      databasesOfDataDirs.delete(dataDir);
+      if (overrides.DATA_DIR === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

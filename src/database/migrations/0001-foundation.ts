@@ -1,13 +1,15 @@
 import { type Kysely, sql } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const { int64 } = columnTypes(db);
   await db.schema
     .createTable('users')
     .addColumn('id', 'text', (col) => col.primaryKey())
     .addColumn('username', 'text', (col) => col.notNull().unique())
     .addColumn('password_hash', 'text', (col) => col.notNull())
     .addColumn('role', 'text', (col) => col.notNull().check(sql`role in ('admin', 'user')`))
-    .addColumn('created_at', 'integer', (col) => col.notNull())
+    .addColumn('created_at', int64, (col) => col.notNull())
     .execute();
 
   await db.schema
@@ -18,8 +20,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('root', 'text')
     .addColumn('settings', 'text', (col) => col.notNull().defaultTo('{}'))
     .addColumn('credentials', 'text')
-    .addColumn('created_at', 'integer', (col) => col.notNull())
-    .addColumn('updated_at', 'integer', (col) => col.notNull())
+    .addColumn('created_at', int64, (col) => col.notNull())
+    .addColumn('updated_at', int64, (col) => col.notNull())
     .execute();
 
   await db.schema

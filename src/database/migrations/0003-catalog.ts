@@ -1,7 +1,9 @@
 import type { Kysely, CreateTableBuilder } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 /** The columns every catalog table shares: its id, its library and its name. */
 function catalogTable(db: Kysely<unknown>, name: string): CreateTableBuilder<string> {
+  const { int64 } = columnTypes(db);
   return db.schema
     .createTable(name)
     .addColumn('id', 'text', (col) => col.primaryKey())
@@ -9,28 +11,26 @@ function catalogTable(db: Kysely<unknown>, name: string): CreateTableBuilder<str
       col.notNull().references('libraries.id').onDelete('cascade'),
     )
     .addColumn('name', 'text', (col) => col.notNull())
-    .addColumn('added', 'integer', (col) => col.notNull())
-    .addColumn('updated', 'integer', (col) => col.notNull());
+    .addColumn('added', int64, (col) => col.notNull())
+    .addColumn('updated', int64, (col) => col.notNull());
 }
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await catalogTable(db, 'series')
-    .addColumn('overview', 'text')
-    .addColumn('year', 'integer')
-    .execute();
+  const { int64 } = columnTypes(db);
+  await catalogTable(db, 'series').addColumn('overview', 'text').addColumn('year', int64).execute();
   await catalogTable(db, 'episodes')
     .addColumn('serie_id', 'text', (col) =>
       col.notNull().references('series.id').onDelete('cascade'),
     )
-    .addColumn('season', 'integer')
-    .addColumn('number', 'integer')
+    .addColumn('season', int64)
+    .addColumn('number', int64)
     .addColumn('overview', 'text')
     // The episode outlives its file: losing the file unlinks it rather than erasing the metadata.
     .addColumn('media_id', 'text', (col) => col.references('medias.id').onDelete('set null'))
     .execute();
   await catalogTable(db, 'movies')
     .addColumn('overview', 'text')
-    .addColumn('year', 'integer')
+    .addColumn('year', int64)
     .addColumn('media_id', 'text', (col) => col.references('medias.id').onDelete('set null'))
     .execute();
   await catalogTable(db, 'people').addColumn('overview', 'text').execute();

@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const { int64 } = columnTypes(db);
   await db.schema
     .createTable('backups')
     .addColumn('id', 'text', (col) => col.primaryKey())
@@ -12,17 +14,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('status', 'text', (col) =>
       col.notNull().check(sql`status in ('idle', 'inProgress', 'done', 'error')`),
     )
-    .addColumn('added', 'integer', (col) => col.notNull())
-    .addColumn('updated', 'integer', (col) => col.notNull())
-    .addColumn('started', 'integer')
-    .addColumn('finished', 'integer')
+    .addColumn('added', int64, (col) => col.notNull())
+    .addColumn('updated', int64, (col) => col.notNull())
+    .addColumn('started', int64)
+    .addColumn('finished', int64)
     .addColumn('archive', 'text')
-    .addColumn('archive_size', 'integer')
-    .addColumn('files', 'integer', (col) => col.notNull().defaultTo(0))
-    .addColumn('files_done', 'integer', (col) => col.notNull().defaultTo(0))
-    .addColumn('files_missing', 'integer', (col) => col.notNull().defaultTo(0))
-    .addColumn('bytes', 'integer', (col) => col.notNull().defaultTo(0))
-    .addColumn('bytes_done', 'integer', (col) => col.notNull().defaultTo(0))
+    .addColumn('archive_size', int64)
+    .addColumn('files', int64, (col) => col.notNull().defaultTo(0))
+    .addColumn('files_done', int64, (col) => col.notNull().defaultTo(0))
+    .addColumn('files_missing', int64, (col) => col.notNull().defaultTo(0))
+    .addColumn('bytes', int64, (col) => col.notNull().defaultTo(0))
+    .addColumn('bytes_done', int64, (col) => col.notNull().defaultTo(0))
     .addColumn('error', 'text')
     .execute();
   await db.schema.createIndex('backups_library_idx').on('backups').column('library_id').execute();

@@ -1,9 +1,11 @@
 import { type Kysely, sql } from 'kysely';
+import { columnTypes } from './column-types.js';
 
 /** Every archive a backup keeps, so retention can prune the oldest; and the backup's own limit. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const { int64 } = columnTypes(db);
   // Null: the server's BACKUP_KEEP.
-  await db.schema.alterTable('backups').addColumn('keep', 'integer').execute();
+  await db.schema.alterTable('backups').addColumn('keep', int64).execute();
   await db.schema
     .createTable('backup_archives')
     .addColumn('backup_id', 'text', (col) =>
@@ -11,9 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     // Relative to the backup directory.
     .addColumn('path', 'text', (col) => col.notNull())
-    .addColumn('size', 'integer', (col) => col.notNull())
-    .addColumn('started', 'integer', (col) => col.notNull())
-    .addColumn('finished', 'integer', (col) => col.notNull())
+    .addColumn('size', int64, (col) => col.notNull())
+    .addColumn('started', int64, (col) => col.notNull())
+    .addColumn('finished', int64, (col) => col.notNull())
     .addPrimaryKeyConstraint('backup_archives_pk', ['backup_id', 'path'])
     .execute();
   await db.schema

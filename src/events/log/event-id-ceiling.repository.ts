@@ -24,7 +24,10 @@ export class EventIdCeilingRepository {
   async raise(atLeast: number): Promise<number> {
     const row = await this.database.db
       .updateTable('event_log_state')
-      .set({ reserved: sql<number>`max(reserved, ${atLeast})` })
+      // Not max() or greatest(): each engine has only one of them.
+      .set({
+        reserved: sql<number>`CASE WHEN reserved > ${atLeast} THEN reserved ELSE ${atLeast} END`,
+      })
       .where('id', '=', 1)
       .returning('reserved')
       .executeTakeFirstOrThrow();

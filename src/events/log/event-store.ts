@@ -35,8 +35,12 @@ export abstract class EventStore {
   /** Reads the log at start: where ids go on from, and the newest events for resume. */
   abstract open(): Promise<RestoredLog>;
 
-  /** Makes sure no later start can issue `id` again; throws once the store is closed. */
-  abstract reserveThrough(id: number): void;
+  /**
+   * Makes sure no later start can issue `id` again: undefined when that already holds, else a
+   * promise that settles once it does (or could not be made to), and the event must wait for
+   * it. Throws once the store is closed.
+   */
+  abstract reserveThrough(id: number): Promise<void> | undefined;
 
   /** Keeps an event that went out; written off the delivery path. */
   abstract append(event: StoredEvent): void;

@@ -1,5 +1,7 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { EventHub } from '../event-hub.js';
+import type { EventMap, EventName } from '../events.types.js';
+import type { PublishedEvent } from '../published-event.js';
 import { EventStore, type RestoredLog } from './event-store.js';
 import { LocalEventBus } from './local-event-bus.js';
 
@@ -12,14 +14,26 @@ export class VolatileEventStore extends EventStore {
     return Promise.resolve({ lastId: 0, events: [] });
   }
 
-  reserveThrough(): void {}
+  reserveThrough(): undefined {
+    return undefined;
+  }
 
   append(): void {}
 }
 
-/** For unit tests: a hub whose `publish` goes through the embedded bus on a volatile store. */
-export function publishingHub(config: AppConfig): EventHub & Pick<LocalEventBus, 'publish'> {
+/**
+ * For unit tests: a hub whose `publish` goes through the embedded bus on a volatile store, which
+ * never holds an event back.
+ */
+export function publishingHub(config: AppConfig): EventHub & {
+  publish<N extends EventName>(name: N, message: EventMap[N]): PublishedEvent;
+} {
   const hub = new EventHub(config);
   const bus = new LocalEventBus(hub, new VolatileEventStore());
-  return Object.assign(hub, { publish: bus.publish.bind(bus) });
+  const publish = <N extends EventName>(name: N, message: EventMap[N]): PublishedEvent => {
+    const event = bus.publish(name, message);
+    if (!event) throw new Error('a volatile store never holds an event back');
+    return event;
+  };
+  return Object.assign(hub, { publish });
 }
