@@ -29,8 +29,8 @@ function urlOf(host: string, port: number): string {
 }
 
 async function listen(app: NestExpressApplication, config: AppConfig): Promise<number> {
+  await app.init();
   try {
-    await app.init();
     await listenOn(app.getHttpServer(), config.port, config.host);
   } catch (error) {
     throw new StartError(

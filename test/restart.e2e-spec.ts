@@ -1,7 +1,9 @@
 import jwt from 'jsonwebtoken';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseService } from '../src/database/database.service.js';
 import { ADMIN, createTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.js';
+import { TEST_ENGINE } from './support/test-database.js';
 
 interface UserBody {
   id: string;
@@ -31,6 +33,23 @@ async function acrossRestart<T>(
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The generated JWT secret where the engine keeps it: a file only its owner reads, or a row every machine reads. */
+async function keptSecret(t: TestApp): Promise<string> {
+  if (TEST_ENGINE === 'postgres') {
+    const row = await t.app
+      .get(DatabaseService)
+      .db.selectFrom('server_secrets')
+      .select('value')
+      .where('name', '=', 'jwt-secret')
+      .executeTakeFirstOrThrow();
+    expect(existsSync(join(t.dataDir, 'jwt-secret'))).toBe(false);
+    return row.value;
+  }
+  const file = join(t.dataDir, 'jwt-secret');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  return readFileSync(file, 'utf8');
 }
 
 describe('restart on the same DATA_DIR', () => {
@@ -109,20 +128,18 @@ describe('restart on the same DATA_DIR', () => {
     );
   });
 
-  it('keeps a generated JWT secret in DATA_DIR, so tokens outlive the restart', async () => {
+  it('keeps a generated JWT secret (in DATA_DIR on SQLite, in the database on PostgreSQL), so tokens outlive the restart', async () => {
     await acrossRestart(
       { JWT_SECRET: '' },
       async (first) => {
-        const file = join(first.dataDir, 'jwt-secret');
-        const secret = readFileSync(file, 'utf8');
+        const secret = await keptSecret(first);
         expect(secret.length).toBeGreaterThanOrEqual(32);
-        expect(statSync(file).mode & 0o777).toBe(0o600);
         expect(jwt.verify(first.admin.token, secret)).toMatchObject({ sub: first.admin.id });
         const user = await first.createUser();
-        return { secret, file, user, adminToken: first.admin.token };
+        return { secret, user, adminToken: first.admin.token };
       },
-      async (second, { secret, file, user, adminToken }) => {
-        expect(readFileSync(file, 'utf8')).toBe(secret);
+      async (second, { secret, user, adminToken }) => {
+        expect(await keptSecret(second)).toBe(secret);
         await Promise.all(
           [adminToken, user.token].map((token) =>
             second.http().get('/auth/me').set('Authorization', `Bearer ${token}`).expect(200),

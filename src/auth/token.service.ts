@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
-import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
+import { SIGNING_KEY } from './signing-secret.repository.js';
 
 export const ISSUER = 'reelay';
 const ALGORITHM = 'HS256';
@@ -27,32 +26,9 @@ export const TOKEN_FAILURE_MESSAGES: Record<TokenFailure, string> = {
   'unknown-user': 'The token belongs to a user that no longer exists',
 };
 
-const MIN_SECRET_LENGTH = 32;
-
-/** Reads the kept secret, or creates it on first start so that tokens survive restarts. */
-function loadOrCreateSecret(config: AppConfig): string {
-  if (config.jwtSecret) return config.jwtSecret;
-  const file = join(config.dataDir, 'jwt-secret');
-  let secret: string;
-  try {
-    secret = readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    secret = randomBytes(48).toString('base64url');
-    mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-  }
-  // An empty or cut file (a crash while it was written) must not become a guessable key.
-  if (secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`${file} holds no usable secret: delete it to generate a new one`);
-  }
-  return secret;
-}
-
 /** Issues and verifies access tokens: HS256 only, signed with one KeyObject. */
 @Injectable()
 export class TokenService {
-  /** A KeyObject: jsonwebtoken verifies it about 40x faster than a string secret. */
   readonly key: KeyObject;
   readonly verifyOptions: jwt.VerifyOptions & { algorithms: jwt.Algorithm[]; issuer: string } = {
     algorithms: [ALGORITHM],
@@ -62,8 +38,9 @@ export class TokenService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly access: AccessService,
+    @Inject(SIGNING_KEY) key: KeyObject,
   ) {
-    this.key = createSecretKey(Buffer.from(loadOrCreateSecret(config), 'utf8'));
+    this.key = key;
   }
 
   get ttlSeconds(): number {

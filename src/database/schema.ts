@@ -144,6 +144,12 @@ export interface EventLogStateTable {
   stored: number;
 }
 
+/** A secret every process of a deployment shares; never copied into a backup. */
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
@@ -159,4 +165,5 @@ export interface Database {
   backup_archives: BackupArchivesTable;
   event_log: EventLogTable;
   event_log_state: EventLogStateTable;
+  server_secrets: ServerSecretsTable;
 }

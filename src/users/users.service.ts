@@ -35,7 +35,13 @@ export class UsersService implements OnApplicationBootstrap {
     if ((await this.repository.count()) > 0) return;
     const generated = this.config.adminPassword === undefined;
     const password = this.config.adminPassword ?? randomBytes(18).toString('base64url');
-    await this.create({ username: this.config.adminUsername, password, role: 'admin' });
+    const admin = await this.insert({
+      username: this.config.adminUsername,
+      password,
+      role: 'admin',
+    });
+    // Another process on the same database (started at the same moment) created it first.
+    if (!admin) return;
     if (generated) {
       // Printed once, on the console only: there is no other way to learn a generated password.
       console.warn(
@@ -48,6 +54,13 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async create(input: CreateUserDto): Promise<UserDto> {
+    const user = await this.insert(input);
+    if (!user) throw new ConflictException(`A user named "${input.username}" already exists`);
+    return user;
+  }
+
+  /** The new user, or undefined when the username is taken. */
+  private async insert(input: CreateUserDto): Promise<UserDto | undefined> {
     const user: UserRecord = {
       id: randomUUID(),
       username: input.username,
@@ -55,9 +68,7 @@ export class UsersService implements OnApplicationBootstrap {
       role: input.role,
       created_at: Date.now(),
     };
-    if (!(await this.repository.insert(user))) {
-      throw new ConflictException(`A user named "${input.username}" already exists`);
-    }
+    if (!(await this.repository.insert(user))) return undefined;
     this.access.addAccount({ id: user.id, username: user.username, role: user.role });
     return toDto(user);
   }

@@ -6,6 +6,7 @@ import * as progress from './0004-progress.js';
 import * as backups from './0005-backups.js';
 import * as backupArchives from './0006-backup-archives.js';
 import * as eventLog from './0007-event-log.js';
+import * as serverSecrets from './0008-server-secrets.js';
 
 /** Every migration, by name; names sort in the order they apply. Add new ones at the end. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-backups': backups,
   '0006-backup-archives': backupArchives,
   '0007-event-log': eventLog,
+  '0008-server-secrets': serverSecrets,
 };
