@@ -180,6 +180,26 @@ export class ServerBuild {
     return database;
   }
 
+  /** Runs another script of the build (`src/restore.js`, say) to its end, with `env` only. */
+  async runScript(
+    script: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+  ): Promise<{ exit: Exit; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [join(this.dir, script), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = new ServerProcess(child);
+    // 'close' rather than 'exit': it comes once all the script printed has been read.
+    const exit = await new Promise<Exit>((done) => {
+      child.once('close', (code, signal) => done({ code, signal }));
+    });
+    return { exit, stdout: output.stdout, stderr: output.stderr };
+  }
+
   /** Spawns, waits for "Listening on", and logs in as the admin of ADMIN_USERNAME/ADMIN_PASSWORD. */
   async boot(env: Record<string, string>, cwd: string): Promise<RunningServer> {
     if (env.ADMIN_PASSWORD === undefined) throw new Error('boot needs ADMIN_PASSWORD');
