@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { eventually } from './support/eventually.js';
 import { RedisServer, uniquePrefix } from './support/redis-server.js';
 import { login, openSse, type RunningServer, ServerBuild } from './support/server-process.js';
+import { createTestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const ADMIN_PASSWORD = 'admin-password';
@@ -57,6 +59,48 @@ async function servedState(server: RunningServer) {
     ),
   );
   return { libraries, medias, progress };
+}
+
+/**
+ * A TCP relay to the PostgreSQL server that can be cut and restored: the database going away
+ * and coming back, as the application's connections see it, without touching the shared server.
+ */
+class DatabaseRelay {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: URL) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(Number(this.target.port || 5432), this.target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((listening) => server.listen(this.port, '127.0.0.1', listening));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((closed) => server?.close(closed));
+  }
+
+  /** `url` with its host and port replaced by the relay's. */
+  relayed(url: string): string {
+    const through = new URL(url);
+    through.hostname = '127.0.0.1';
+    through.port = String(this.port);
+    return through.toString();
+  }
 }
 
 describe('PostgreSQL: one database for several processes and machines', () => {
@@ -138,6 +182,70 @@ describe('PostgreSQL: one database for several processes and machines', () => {
     onA.close();
     onB.close();
   });
+
+  it('stops a second process on the embedded event bus with a clear message: it would issue the same ids', async () => {
+    const { url } = await database();
+    const env = (name: string) => ({
+      PORT: '0',
+      DATA_DIR: join(work, name),
+      DATABASE_URL: url,
+      ADMIN_PASSWORD,
+    });
+    const first = await build.boot(env('first'), work);
+    const second = await build.spawn(env('second'), work);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr.trim()).toBe(
+      'Another Reelay process on the embedded event bus uses this database: processes that ' +
+        'share a database must share events too (EVENT_BUS=redis)',
+    );
+    await asAdmin(first, 'get', '/libraries').expect(200);
+  });
+
+  it('answers readiness and writes 503 while the database is unreachable, and recovers without a restart', async () => {
+    const { url } = await database();
+    const relay = new DatabaseRelay(new URL(url));
+    await relay.open();
+    const t = await createTestApp({ DATABASE_URL: relay.relayed(url) });
+    try {
+      await t.http().get('/health/ready').expect(200);
+      await relay.cut();
+      const down = await eventually(
+        () => t.http().get('/health/ready'),
+        (response) => response.status === 503,
+        10_000,
+      );
+      expect(down.body).toMatchObject({
+        statusCode: 503,
+        message: expect.stringMatching(/^Not ready: the database does not answer/) as unknown,
+      });
+      expect(JSON.stringify(down.body)).not.toContain(url);
+      await t.http().get('/health').expect(200);
+      const refused = await t
+        .as(t.admin)
+        .post('/libraries')
+        .send({ name: 'During', type: 'photos' });
+      expect({ status: refused.status, body: refused.body as unknown }).toEqual({
+        status: 503,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'The database is unreachable; try again shortly',
+        },
+      });
+      expect(refused.headers['retry-after']).toBe('5');
+
+      await relay.open();
+      await eventually(
+        () => t.http().get('/health/ready'),
+        (response) => response.status === 200,
+        10_000,
+      );
+      await t.createLibrary({ name: 'After the outage' });
+    } finally {
+      await t.close();
+      await relay.cut();
+    }
+  }, 40_000);
 
   it('backs up on PostgreSQL and restores into an empty database of either engine, files included, serving the same libraries and medias', async () => {
     const source = await database();

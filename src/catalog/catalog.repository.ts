@@ -42,14 +42,11 @@ export class CatalogRepository {
   }
 
   /**
-   * The same order on both engines: names by code point (SQLite's BINARY; PostgreSQL's order
-   * would follow the database's collation), and elements without a season or number first
-   * (PostgreSQL puts NULLs last by default).
+   * The same order on both engines: names by code point, and elements without a season or
+   * number first (PostgreSQL puts NULLs last by default).
    */
   private sortKey(column: CatalogKind['sortBy'][number]): RawBuilder<unknown> {
-    return column === 'name' && this.database.engine === 'postgres'
-      ? sql`name COLLATE "C"`
-      : sql.ref(column);
+    return column === 'name' ? this.database.inCodePointOrder(column) : sql.ref(column);
   }
 
   async insert(kind: CatalogKind, row: CatalogRow): Promise<void> {

@@ -8,7 +8,11 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { databaseUnavailable } from '../database/database-errors.js';
 import { RetryLaterException } from './retry-later.exception.js';
+
+/** How long a client is told to wait when the database is unreachable. */
+const DATABASE_RETRY_SECONDS = 5;
 
 export interface ErrorBody {
   statusCode: number;
@@ -49,7 +53,8 @@ function statusOf(error: StatusError): number | undefined {
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(caught: unknown, host: ArgumentsHost): void {
+    const exception = databaseUnavailable(caught) ? this.databaseDown(caught) : caught;
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const body = withoutQueryString(this.toBody(exception), http.getRequest<Request>());
@@ -61,6 +66,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     }
     response.status(body.statusCode).json(body);
+  }
+
+  /** An outage, not a fault of the request or of Reelay: 503, and when to try again. */
+  private databaseDown(error: unknown): RetryLaterException {
+    this.logger.warn(`The database is unavailable: ${(error as Error).message}`);
+    return new RetryLaterException(
+      'The database is unreachable; try again shortly',
+      DATABASE_RETRY_SECONDS,
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
   }
 
   private toBody(exception: unknown): ErrorBody {

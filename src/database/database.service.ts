@@ -6,6 +6,7 @@ import {
   type MigrationProvider,
   Migrator,
   PostgresDialect,
+  type RawBuilder,
   sql,
   SqliteDialect,
 } from 'kysely';
@@ -134,6 +135,16 @@ export class DatabaseService implements OnApplicationShutdown {
     } finally {
       await copy.destroy();
     }
+  }
+
+  /**
+   * A text column compared and sorted by code point, as SQLite does: PostgreSQL would follow
+   * the database's collation, which puts `a/b` after `a.b` and `Zed` after `apple` in en-US.
+   */
+  inCodePointOrder(column: string): RawBuilder<string> {
+    return this.sqlite
+      ? sql<string>`${sql.ref(column)}`
+      : sql<string>`${sql.ref(column)} COLLATE "C"`;
   }
 
   /** Resolves when the database answers a query, rejects when it does not within 2 s. */

@@ -143,8 +143,8 @@ export class MediaRepository {
       .selectFrom('medias')
       .select(['id', 'path', 'size', 'modified'])
       .where('library_id', '=', libraryId)
-      .where('path', '>=', `${base}/`)
-      .where('path', '<', `${base}0`)
+      .where(this.database.inCodePointOrder('path'), '>=', `${base}/`)
+      .where(this.database.inCodePointOrder('path'), '<', `${base}0`)
       .execute();
     return rows.filter((row): row is KnownFile => row.path !== null);
   }

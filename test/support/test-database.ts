@@ -34,7 +34,14 @@ async function onServer<T>(work: (client: Client) => Promise<T>): Promise<T> {
 /** Creates an empty database of its own, so that runs and tests never see each other's rows. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `reelay_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-  await onServer((client) => client.query(`CREATE DATABASE ${name}`));
+  // A collation like most installations' (ICU en-US), not byte order: a query whose result
+  // depends on the collation shows up here rather than on a user's server.
+  await onServer((client) =>
+    client.query(
+      `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'
+       LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+    ),
+  );
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
   return {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { PoolClient } from 'pg';
-import type { AppConfig } from '../../config/app-config.js';
+import { type AppConfig, ConfigError } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.provider.js';
 import { DatabaseService } from '../../database/database.service.js';
 import type { Database, EventLogTable } from '../../database/schema.js';
@@ -143,7 +143,7 @@ export class PostgresEventStore extends DatabaseEventStore {
       if (!locked) client.release(true);
     }
     if (!locked) {
-      throw new Error(
+      throw new ConfigError(
         'Another Reelay process on the embedded event bus uses this database: processes that ' +
           'share a database must share events too (EVENT_BUS=redis)',
       );
@@ -161,11 +161,15 @@ export class PostgresEventStore extends DatabaseEventStore {
     this.logger.warn(
       `Lost the event log's lock on the database (${error.message}); taking it again`,
     );
-    const retry = () =>
-      this.lock().catch((failure: unknown) => {
+    const retry = async (): Promise<void> => {
+      if (this.closed) return;
+      try {
+        await this.lock();
+      } catch (failure) {
         this.logger.error(`Could not take the event log's lock again: ${String(failure)}`);
-        if (!this.closed) setTimeout(() => void retry(), RELOCK_DELAY_MS).unref();
-      });
+        setTimeout(() => void retry(), RELOCK_DELAY_MS).unref();
+      }
+    };
     setTimeout(() => void retry(), RELOCK_DELAY_MS).unref();
   }
 
