@@ -7,16 +7,19 @@ import { burstCase } from './cases/burst.js';
 import type { BenchContext, BenchOptions, Metrics } from './cases/context.js';
 import { holdCase } from './cases/hold.js';
 import { latencyCase } from './cases/latency.js';
+import { restCase } from './cases/rest.js';
 import { REELAY_QUEUE_BOUND_BYTES, stalledCase } from './cases/stalled.js';
 import { stormCase } from './cases/storm.js';
 import { trickleCase } from './cases/trickle.js';
 import { killAllChildren, sleep } from './lib/children.js';
 import { type CpuProfile, profileText, summariseProfile } from './lib/cpu-profile.js';
-import { CONTENDERS, type Contender, onRedisBus } from './lib/contenders.js';
+import { CONTENDERS, type Contender, onPostgres, onRedisBus } from './lib/contenders.js';
 import { parseOptions, USAGE } from './lib/options.js';
 import { DEFAULT_WORLD } from './lib/reelay-world.js';
+import { BenchPostgres, dropLiveDatabases } from './lib/postgres.js';
 import {
   barsText,
+  figureMeasured,
   figuresFor,
   judgeBars,
   markdownTable,
@@ -30,8 +33,13 @@ import { machineTicks } from './lib/proc.js';
 import { prepareServerNode } from './lib/server-node.js';
 
 const PROFILE_TOP = 15;
-const always = () => true;
-const onlySse = (contender: Contender) => contender.transport === 'sse';
+/**
+ * The PostgreSQL contender is measured where the issue of PostgreSQL asks, the REST calls: its
+ * events fan out on the same embedded bus as `reelay-sse`'s.
+ */
+const eventContenders = (contender: Contender) => !onPostgres(contender);
+const onlySse = (contender: Contender) =>
+  contender.transport === 'sse' && eventContenders(contender);
 /** The Redis-bus contenders are measured where the issue of the shared bus asks, not stalled. */
 const sseOnOneBus = (contender: Contender) => onlySse(contender) && !onRedisBus(contender);
 /** More connections than one process can hold: only a server of several processes. */
@@ -39,6 +47,9 @@ const severalWorkers = (contender: Contender) => workersOf(contender.server) > 1
 /** The storm: one process on the embedded bus against several on the shared one. */
 const stormContenders = (contender: Contender) =>
   contender.key === 'reelay-sse' || severalWorkers(contender);
+/** The REST calls: one process on the embedded bus, on SQLite and on PostgreSQL. */
+const restContenders = (contender: Contender) =>
+  contender.key === 'reelay-sse' || onPostgres(contender);
 
 /** The whole benchmark stops by itself after this, whatever happens. */
 const HARD_LIMIT_MS = 60 * 60 * 1000;
@@ -61,7 +72,7 @@ function caseSpecs(options: BenchOptions): CaseSpec[] {
       for (const size of options.burstSizes) {
         specs.push({
           key: `burst-${size}`,
-          applies: always,
+          applies: eventContenders,
           // Memory is reported at the largest N only: the wait for rest is spent there alone
           // (and not in quick mode, where it would be most of the time, nor for the shared
           // bus's contenders, whose memory is read 2 s after the connection storm only).
@@ -87,12 +98,15 @@ function caseSpecs(options: BenchOptions): CaseSpec[] {
         measure: stalledCase,
       });
     }
-    if (name === 'trickle') specs.push({ key: 'trickle', applies: always, measure: trickleCase });
+    if (name === 'trickle') {
+      specs.push({ key: 'trickle', applies: eventContenders, measure: trickleCase });
+    }
     if (name === 'hold') {
       specs.push({ key: 'hold', applies: severalWorkers, measure: holdCase, once: true });
     }
     if (name === 'storm')
       specs.push({ key: 'storm', applies: stormContenders, measure: stormCase });
+    if (name === 'rest') specs.push({ key: 'rest', applies: restContenders, measure: restCase });
   }
   return specs;
 }
@@ -183,6 +197,16 @@ function describeRun(metrics: Metrics): string {
     'acceptQueueOverflows',
     'redisNetCommandsPerReconnect',
     'redisRangeReads',
+    'listP50Ms',
+    'listP99Ms',
+    'listFailedRequests',
+    'createP50Ms',
+    'createP99Ms',
+    'createFailedRequests',
+    'progressP50Ms',
+    'progressP99Ms',
+    'progressFailedRequests',
+    'connectionsOpened',
     'otherProcessesCores',
     'attempts',
     'complete',
@@ -214,6 +238,11 @@ async function main(): Promise<void> {
     redis = await startBenchRedis(options.redisUrl);
     log(`EVENT_BUS=redis contenders use ${redis.description}`);
   }
+  let postgres: BenchPostgres | undefined;
+  if (contenders.some(onPostgres)) {
+    postgres = await BenchPostgres.connect(options.postgresUrl);
+    log(`reelay-postgres gets a database of its own on ${postgres.description} at each start`);
+  }
   const launcher = new ServerLauncher({
     profileDir,
     profile: new Set(
@@ -221,6 +250,7 @@ async function main(): Promise<void> {
     ),
     node: serverNode.command,
     redis,
+    postgres,
   });
   // An interrupted run (Ctrl-C, the watchdog) leaves no data folder behind either.
   process.once('exit', () => launcher.close());
@@ -267,6 +297,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop();
     killAllChildren();
+    await dropLiveDatabases();
     launcher.close();
     serverNode.restore();
   }
@@ -280,10 +311,7 @@ async function main(): Promise<void> {
   }
   // A figure no contender of this run has (Redis CPU without the Redis bus, say) is left out.
   const figures = figuresFor(options).filter((figure) =>
-    options.contenders.some((key) => {
-      const value = summaries[figure.caseKey]?.[key]?.[figure.metric];
-      return typeof value === 'number' && Number.isFinite(value);
-    }),
+    figureMeasured(figure, summaries, options.contenders),
   );
   const table = markdownTable(figures, summaries, options.contenders);
   const bars = judgeBars(summaries, options.burstSizes, REELAY_QUEUE_BOUND_BYTES, options);
@@ -298,6 +326,7 @@ async function main(): Promise<void> {
     totalMemoryBytes: totalmem(),
     date: started.toISOString(),
     redis: redis?.description,
+    postgres: postgres?.description,
     durationSeconds: (finished.getTime() - started.getTime()) / 1000,
   };
   mkdirSync(resultsDir, { recursive: true });
@@ -320,24 +349,26 @@ async function main(): Promise<void> {
     `\n## Fan-out benchmark (${machine.cpuModel}, ${machine.cores} cores, servers on Node ${machine.serverNode}, ${machine.date}, ${machine.commit})\n\n` +
       `${table}\n\n${barsText(bars)}\n\nMedians of ${options.runs} run(s).` +
       (redis === undefined ? '' : ` The Redis bus ran on ${redis.description}.`) +
+      (postgres === undefined ? '' : ` reelay-postgres ran on ${postgres.description}.`) +
       ` Results: ${file}\n` +
       (profileSection === '' ? '' : `\n## CPU profiles\n\n${profileSection}`),
   );
 }
 
+/** Ends an interrupted run: its servers at once, then the databases it created, then itself. */
+function stopNow(code: number): void {
+  killAllChildren();
+  // An exit handler cannot wait: the databases are dropped before, not in it.
+  void dropLiveDatabases().finally(() => process.exit(code));
+}
+
 const watchdog = setTimeout(() => {
   log(`The benchmark ran past ${HARD_LIMIT_MS / 60_000} minutes: stopping.`);
-  killAllChildren();
-  process.exit(2);
+  stopNow(2);
 }, HARD_LIMIT_MS);
 watchdog.unref();
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(130);
-  });
-}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopNow(130));
 process.on('exit', killAllChildren);
 
 main().then(

@@ -37,6 +37,14 @@ export interface BenchOptions {
   stormEventsPerSecond: number;
   /** Reconnections in flight at once in the storm (response head not yet read). */
   stormConcurrency: number;
+  /** Clients of the `rest` case, each sending one request after the other. */
+  restClients: number;
+  /** Timed requests of each call in the `rest` case. */
+  restRequests: number;
+  /** Requests of each call sent before the timed ones, untimed (JIT, connections, pools). */
+  restWarmupRequests: number;
+  /** The PostgreSQL server the `reelay-postgres` contender's databases are created on. */
+  postgresUrl: string;
   /** The Redis of the EVENT_BUS=redis contenders; undefined: the bench starts its own. */
   redisUrl?: string;
   /** Times a measurement that shared the machine with other work is taken again. */
@@ -246,7 +254,7 @@ export function fleetFor(
   count: number,
   options: ReelayFleetOptions = { filterEvery: 4 },
 ): Fleet {
-  const { world } = context.launcher;
+  const world = context.launcher.worldOf(contender.server);
   return isReelay(contender.server)
     ? reelayFleet(world, count, contender.path, options)
     : broadcastFleet(count, contender.path, world.libraries);

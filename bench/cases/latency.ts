@@ -15,7 +15,9 @@ import { callJson } from '../lib/rest.js';
 export function latencyCase(context: BenchContext, contender: Contender): Promise<Metrics> {
   const { options } = context;
   const n = options.latencyConnections;
-  const reference = reelayFleet(context.launcher.world, n, '/sse', { filterEvery: 4 });
+  const reference = reelayFleet(context.launcher.worldOf('reelay'), n, '/sse', {
+    filterEvery: 4,
+  });
   const perConnectionRate = (options.latencyEventsPerSecond * meanRecipients(reference)) / n;
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;

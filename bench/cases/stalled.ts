@@ -76,7 +76,7 @@ export function stalledCase(context: BenchContext, contender: Contender): Promis
       const stillOpen = await clients.stillOpen();
       const queue: ServerQueue | undefined = isReelay(server.name)
         ? await callJson<{ sse: ServerQueue }>(server.baseUrl, 'GET', '/events/stats', {
-            token: context.launcher.world.adminToken,
+            token: context.launcher.worldOf(server.name).adminToken,
           }).then((stats) => stats.sse)
         : undefined;
       healthMs.sort((a, b) => a - b);

@@ -9,6 +9,7 @@ export const CONTENDER_KEYS = [
   'plain-socketio',
   'reelay-redis',
   'reelay-2w',
+  'reelay-postgres',
 ] as const;
 
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
@@ -71,9 +72,21 @@ export const CONTENDERS: Record<ContenderKey, Contender> = {
     transport: 'sse',
     path: '/sse',
   },
+  'reelay-postgres': {
+    key: 'reelay-postgres',
+    label: 'Reelay /sse, PostgreSQL',
+    server: 'reelay-postgres',
+    transport: 'sse',
+    path: '/sse',
+  },
 };
 
 /** The contenders of the shared bus (EVENT_BUS=redis), measured against `reelay-sse`. */
 export function onRedisBus(contender: Contender): boolean {
   return contender.key === 'reelay-redis' || contender.key === 'reelay-2w';
+}
+
+/** The contender on PostgreSQL (DATABASE_URL), measured against `reelay-sse` on SQLite. */
+export function onPostgres(contender: Contender): boolean {
+  return contender.key === 'reelay-postgres';
 }

@@ -1,8 +1,17 @@
 import { parseArgs } from 'node:util';
 import type { BenchOptions } from '../cases/context.js';
 import { CONTENDER_KEYS, type ContenderKey } from './contenders.js';
+import { DEFAULT_POSTGRES_URL } from './postgres.js';
 
-export const CASE_NAMES = ['burst', 'latency', 'stalled', 'trickle', 'hold', 'storm'] as const;
+export const CASE_NAMES = [
+  'burst',
+  'latency',
+  'stalled',
+  'trickle',
+  'hold',
+  'storm',
+  'rest',
+] as const;
 
 /** What --quick runs unless told otherwise: the shared bus's contenders and cases are left out. */
 const QUICK_CASES: readonly (typeof CASE_NAMES)[number][] = [
@@ -10,6 +19,7 @@ const QUICK_CASES: readonly (typeof CASE_NAMES)[number][] = [
   'latency',
   'stalled',
   'trickle',
+  'rest',
 ];
 const QUICK_CONTENDERS: readonly ContenderKey[] = CONTENDER_KEYS.filter(
   (key) => key !== 'reelay-redis' && key !== 'reelay-2w',
@@ -22,7 +32,8 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --cases LIST        ${CASE_NAMES.join(',')}
                       (default: all; --quick: ${QUICK_CASES.join(',')})
   --contenders LIST   ${CONTENDER_KEYS.join(',')}
-                      (default: all; --quick: all but reelay-redis,reelay-2w)
+                      (default: all; --quick: all but reelay-redis,reelay-2w;
+                      reelay-postgres runs in the rest case only, which runs on it and reelay-sse)
   --n LIST            connections for the burst case (default: 1000,10000)
   --runs N            runs per figure, the median is reported (default: 3)
   --size BYTES        size of an event's data line (default: 512)
@@ -35,6 +46,12 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --storm-concurrency N
                       reconnections in flight at once in the storm (default: 500, under
                       the listen backlog of Node's default servers, 511)
+  --rest-clients N    clients of the rest case, each with a user's token and one kept-alive
+                      connection, one request after the other (default: 8)
+  --rest-requests N   timed requests of each REST call in the rest case (default: 4000;
+                      --quick: 500)
+  --postgres-url URL  the PostgreSQL the reelay-postgres contender's databases are created on,
+                      one per start, dropped after it (default: ${DEFAULT_POSTGRES_URL})
   --retries N         measurements during which other processes used a quarter of a core or
                       more are taken again, after waiting for a quiet machine (default: 2)
   --redis-url URL     the Redis of the EVENT_BUS=redis contenders (default: the bench starts its
@@ -58,6 +75,13 @@ function nonNegativeInteger(raw: string, name: string): number {
     throw new Error(`${name} must be a whole number, 0 or more (got "${raw}")`);
   }
   return value;
+}
+
+function postgresUrl(raw: string): string {
+  if (!URL.canParse(raw) || !['postgres:', 'postgresql:'].includes(new URL(raw).protocol)) {
+    throw new Error(`--postgres-url must be a postgres:// URL (got "${raw}")`);
+  }
+  return raw;
 }
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[], name: string): T[] {
@@ -87,6 +111,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'storm-rate': { type: 'string' },
       'storm-concurrency': { type: 'string' },
       'redis-url': { type: 'string' },
+      'rest-clients': { type: 'string' },
+      'rest-requests': { type: 'string' },
+      'postgres-url': { type: 'string' },
       retries: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
@@ -138,6 +165,18 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stormConcurrency: values['storm-concurrency']
       ? positiveIntegers(values['storm-concurrency'], '--storm-concurrency')[0]
       : 500,
+    restClients: values['rest-clients']
+      ? positiveIntegers(values['rest-clients'], '--rest-clients')[0]
+      : 8,
+    restRequests: values['rest-requests']
+      ? positiveIntegers(values['rest-requests'], '--rest-requests')[0]
+      : quick
+        ? 500
+        : 4000,
+    restWarmupRequests: quick ? 100 : 500,
+    postgresUrl: values['postgres-url']
+      ? postgresUrl(values['postgres-url'])
+      : DEFAULT_POSTGRES_URL,
     redisUrl: values['redis-url'],
     retries: values.retries === undefined ? 2 : nonNegativeInteger(values.retries, '--retries'),
     eventSize: values.size ? positiveIntegers(values.size, '--size')[0] : 512,

@@ -1,5 +1,6 @@
 import { burstEventsPerConnection } from '../cases/burst.js';
 import type { BenchOptions, Metrics } from '../cases/context.js';
+import { failedRequestsMetric, REST_CALLS } from '../cases/rest.js';
 import { CONTENDERS, type ContenderKey } from './contenders.js';
 import { median } from './stats.js';
 
@@ -7,7 +8,12 @@ import { median } from './stats.js';
 export type RawResults = Record<string, Partial<Record<ContenderKey, Metrics[]>>>;
 
 /** Counts of things that must not happen: the summary keeps the worst run, not the median. */
-const WORST_OF = new Set(['unexpectedDeliveries', 'failedConnections', 'healthFailures']);
+const WORST_OF = new Set([
+  'unexpectedDeliveries',
+  'failedConnections',
+  'healthFailures',
+  ...REST_CALLS.map((call) => failedRequestsMetric(call.key)),
+]);
 
 /**
  * The median of each numeric metric over the runs (the worst for WORST_OF); `complete` is true
@@ -36,6 +42,8 @@ export interface Figure {
   format: (value: number) => string;
   /** Marks the value when some run did not receive everything before its time ran out. */
   flagsIncomplete?: boolean;
+  /** The count of failed requests (worst run) that, when not 0, the cell shows instead. */
+  failedMetric?: string;
 }
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -43,6 +51,46 @@ const decimal = (digits: number) => (value: number) => value.toFixed(digits);
 const kib = (value: number) => (value / 1024).toFixed(1);
 const thousands = (value: number) => value.toLocaleString('en-US');
 const tableLine = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+/** Each REST call's p50 and p99, then what a request of it cost the server and its database. */
+function restFigures(options: BenchOptions): Figure[] {
+  const load = `${options.restClients} clients`;
+  return REST_CALLS.flatMap((call): Figure[] => {
+    const failedMetric = failedRequestsMetric(call.key);
+    return [
+      {
+        label: `REST ${call.label}: p50 (ms), ${load}`,
+        caseKey: 'rest',
+        metric: `${call.key}P50Ms`,
+        better: 'lower',
+        format: decimal(2),
+        failedMetric,
+      },
+      {
+        label: '... p99 (ms)',
+        caseKey: 'rest',
+        metric: `${call.key}P99Ms`,
+        better: 'lower',
+        format: decimal(2),
+        failedMetric,
+      },
+      {
+        label: '... CPU-ms per request, the server and its PostgreSQL backends',
+        caseKey: 'rest',
+        metric: `${call.key}CpuMsPerRequest`,
+        better: 'lower',
+        format: decimal(3),
+      },
+      {
+        label: '... of which the server process',
+        caseKey: 'rest',
+        metric: `${call.key}ServerCpuMsPerRequest`,
+        better: 'lower',
+        format: decimal(3),
+      },
+    ];
+  });
+}
 
 export function figuresFor(options: BenchOptions): Figure[] {
   const { burstSizes } = options;
@@ -314,6 +362,14 @@ export function figuresFor(options: BenchOptions): Figure[] {
       better: 'lower',
       format: integer,
     },
+    ...restFigures(options),
+    {
+      label: '... cores used by other processes in the REST calls (should be ~0)',
+      caseKey: 'rest',
+      metric: 'otherProcessesCores',
+      better: 'lower',
+      format: decimal(2),
+    },
   ];
 }
 
@@ -357,7 +413,32 @@ const RATIO_COLUMNS: RatioColumn[] = [
   },
   { label: 'Redis bus/embedded', top: 'reelay-redis', bottom: 'reelay-sse' },
   { label: '2 workers/1 process', top: 'reelay-2w', bottom: 'reelay-sse' },
+  { label: 'PostgreSQL/SQLite', top: 'reelay-postgres', bottom: 'reelay-sse' },
 ];
+
+/** The failed requests a figure's cell reports instead of its value; undefined when none. */
+function failedRequests(
+  summaries: Summaries,
+  figure: Figure,
+  contender: ContenderKey,
+): number | undefined {
+  if (figure.failedMetric === undefined) return undefined;
+  const failed = valueOf(summaries, figure.caseKey, contender, figure.failedMetric);
+  return failed === undefined || failed === 0 ? undefined : failed;
+}
+
+/** Whether some contender of the run has the figure: a value, or failed requests instead. */
+export function figureMeasured(
+  figure: Figure,
+  summaries: Summaries,
+  contenders: readonly ContenderKey[],
+): boolean {
+  return contenders.some(
+    (key) =>
+      valueOf(summaries, figure.caseKey, key, figure.metric) !== undefined ||
+      failedRequests(summaries, figure, key) !== undefined,
+  );
+}
 
 /** The Markdown table: one row per figure, one column per contender, then the ratios. */
 export function markdownTable(
@@ -377,6 +458,8 @@ export function markdownTable(
   ];
   const rows = figures.map((figure) => {
     const cells = contenders.map((key) => {
+      const failed = failedRequests(summaries, figure, key);
+      if (failed !== undefined) return `${integer(failed)} failed`;
       const value = valueOf(summaries, figure.caseKey, key, figure.metric);
       if (value === undefined) return 'n/a';
       const complete = summaries[figure.caseKey]?.[key]?.complete;
@@ -482,6 +565,16 @@ export function judgeBars(
     measured.length === 0 ? undefined : Math.max(...measured),
     (value) => value === 0,
     (value) => `${value} unexpected deliveries in the worst run`,
+  );
+  const failedRest = (['reelay-sse', 'reelay-postgres'] as const).flatMap((contender) =>
+    REST_CALLS.map((call) => valueOf(summaries, 'rest', contender, failedRequestsMetric(call.key))),
+  );
+  const restMeasured = failedRest.filter((value) => value !== undefined);
+  judge(
+    'Reelay answers every REST request of the rest case as it should (status 200 or 201), on SQLite and PostgreSQL',
+    restMeasured.length === 0 ? undefined : restMeasured.reduce((sum, value) => sum + value, 0),
+    (value) => value === 0,
+    (value) => `${integer(value)} failed requests over the calls' worst runs`,
   );
   for (const size of burstSizes) {
     judge(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, ManagedChild, sleep, waitForHealth } from './children.js';
+import type { BenchPostgres } from './postgres.js';
 import { processTree, restingRss, treeCpuSeconds, treeRssBytes } from './proc.js';
 import type { BenchRedis } from './redis.js';
 import {
@@ -17,23 +18,40 @@ export const SERVER_NAMES = [
   'reelay',
   'reelay-redis',
   'reelay-2w',
+  'reelay-postgres',
   'plain-http',
   'nest-sse',
   'plain-socketio',
 ] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
-/** How each Reelay server runs: its event bus and its processes (WORKERS). */
+/** Where a Reelay keeps its data: SQLite under DATA_DIR, or PostgreSQL (DATABASE_URL). */
+type DatabaseEngine = 'sqlite' | 'postgres';
+
+/** How each Reelay server runs: its event bus, its processes (WORKERS) and its database. */
 interface ReelayVariant {
   bus: 'local' | 'redis';
   workers: number;
+  engine: DatabaseEngine;
 }
 
 const REELAY_VARIANTS: Partial<Record<ServerName, ReelayVariant>> = {
-  reelay: { bus: 'local', workers: 1 },
-  'reelay-redis': { bus: 'redis', workers: 1 },
-  'reelay-2w': { bus: 'redis', workers: 2 },
+  reelay: { bus: 'local', workers: 1, engine: 'sqlite' },
+  'reelay-redis': { bus: 'redis', workers: 1, engine: 'sqlite' },
+  'reelay-2w': { bus: 'redis', workers: 2, engine: 'sqlite' },
+  'reelay-postgres': { bus: 'local', workers: 1, engine: 'postgres' },
 };
+
+/** The server that seeds each engine's template. */
+const SEEDING_SERVERS: Record<DatabaseEngine, ServerName> = {
+  sqlite: 'reelay',
+  postgres: 'reelay-postgres',
+};
+
+/** The engine of a Reelay's data; the other servers have none, and take SQLite's world. */
+function engineOf(name: ServerName): DatabaseEngine {
+  return REELAY_VARIANTS[name]?.engine ?? 'sqlite';
+}
 
 /** Whether the server is Reelay itself (any bus, any number of workers). */
 export function isReelay(name: ServerName): boolean {
@@ -67,6 +85,11 @@ export interface RunningServer {
   workers: number;
   /** The REDIS_PREFIX of this start, for an `EVENT_BUS=redis` Reelay. */
   redisPrefix?: string;
+  /**
+   * The PostgreSQL backends serving this start's database now (none on SQLite, whose work is
+   * the server's own): their CPU is the database's share of what the server does.
+   */
+  databasePids(): Promise<number[]>;
   /** The server's processes: the one started and its descendants (a cluster's workers). */
   pids(): number[];
   /** CPU seconds of all its processes so far. */
@@ -91,6 +114,7 @@ const SCRIPTS: Record<ServerName, string> = {
   reelay: distBench('../../src/main.js'),
   'reelay-redis': distBench('../../src/main.js'),
   'reelay-2w': distBench('../../src/main.js'),
+  'reelay-postgres': distBench('../../src/main.js'),
   'plain-http': distBench('../servers/plain-http.js'),
   'nest-sse': distBench('../servers/nest-sse.js'),
   'plain-socketio': distBench('../servers/plain-socketio.js'),
@@ -111,6 +135,16 @@ export interface LaunchOptions {
   node?: string;
   /** The Redis of the `EVENT_BUS=redis` servers. */
   redis?: BenchRedis;
+  /** The PostgreSQL the `reelay-postgres` server's databases are created on. */
+  postgres?: BenchPostgres;
+}
+
+/** What each start of a Reelay on one engine copies, seeded once. */
+interface SeededTemplate {
+  dataDir: string;
+  /** The PostgreSQL database seeded with it, copied for each start (`CREATE ... TEMPLATE`). */
+  database?: string;
+  world?: ReelayWorld;
 }
 
 /** Asks the server for a full garbage collection (see servers/server-control.ts). */
@@ -135,23 +169,35 @@ function collectGarbage(child: ManagedChild): Promise<NodeJS.MemoryUsage> {
  * Starts each server fresh for every measurement. Reelay is seeded once, through its REST API,
  * into a template data folder, so that its tokens and grants stay the same; each start of a
  * Reelay gets a fresh copy of that folder (its own database and event log) and, on the Redis
- * bus, a REDIS_PREFIX of its own, so that no two starts share a stream or an id counter.
+ * bus, a REDIS_PREFIX of its own, so that no two starts share a stream or an id counter. On
+ * PostgreSQL the same seeding goes into a template database (with a data folder of its own),
+ * and each start gets a copy of that database, dropped when it stops: its world has the same
+ * shape and names as SQLite's, but ids and tokens of its own (see `worldOf`).
  */
 export class ServerLauncher {
-  private readonly templateDir = mkdtempSync(join(tmpdir(), 'reelay-bench-'));
+  private readonly templates: Record<DatabaseEngine, SeededTemplate> = {
+    sqlite: { dataDir: mkdtempSync(join(tmpdir(), 'reelay-bench-')) },
+    postgres: { dataDir: mkdtempSync(join(tmpdir(), 'reelay-bench-postgres-')) },
+  };
   private readonly runTag = `${process.pid}-${Date.now().toString(36)}`;
+  /** PostgreSQL names are unquoted identifiers: lower case, digits and underscores. */
+  private readonly databasePrefix = `reelay_bench_${this.runTag.replaceAll('-', '_')}`;
   private starts = 0;
   /** The data folders of the Reelay starts still running (copies of the template). */
   private readonly runDirs = new Set<string>();
-  private seeded?: ReelayWorld;
   /** Where the servers write their CPU profiles: files, or folders for a cluster's processes. */
   private readonly profileTargets: string[] = [];
 
   constructor(private readonly options: LaunchOptions = {}) {}
 
-  get world(): ReelayWorld {
-    if (!this.seeded) throw new Error('the Reelay world is not seeded yet');
-    return this.seeded;
+  /**
+   * The users, libraries and tokens of the server's database: each engine's seeding made its
+   * own. The servers that are not Reelay publish over SQLite's libraries (any ids would do).
+   */
+  worldOf(name: ServerName): ReelayWorld {
+    const { world } = this.templates[engineOf(name)];
+    if (!world) throw new Error(`the Reelay world of ${name} is not seeded yet`);
+    return world;
   }
 
   /** The CPU profiles the servers wrote, in the order they started. */
@@ -167,14 +213,28 @@ export class ServerLauncher {
     );
   }
 
-  /** Starts Reelay once and creates the users, libraries and grants. */
-  async seed(shape: WorldShape = DEFAULT_WORLD): Promise<ReelayWorld> {
-    const server = await this.start('reelay', { seeding: true });
-    try {
-      this.seeded = await seedWorld(server.baseUrl, shape);
-      return this.seeded;
-    } finally {
-      await server.stop();
+  /**
+   * Starts Reelay once and creates the users, libraries and grants; once more on PostgreSQL, into
+   * a template database, when the run has a PostgreSQL.
+   */
+  async seed(shape: WorldShape = DEFAULT_WORLD): Promise<void> {
+    const engines: DatabaseEngine[] = this.options.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
+    for (const engine of engines) {
+      const template = this.templates[engine];
+      if (engine === 'postgres') {
+        template.database = `${this.databasePrefix}_template`;
+        // oxlint-disable-next-line no-await-in-loop -- the seeding server needs its database
+        await this.options.postgres?.create(template.database);
+      }
+      // oxlint-disable-next-line no-await-in-loop -- one seeding at a time: each takes both cores
+      const server = await this.start(SEEDING_SERVERS[engine], { seeding: true });
+      try {
+        // oxlint-disable-next-line no-await-in-loop -- see above
+        template.world = await seedWorld(server.baseUrl, shape);
+      } finally {
+        // oxlint-disable-next-line no-await-in-loop -- a template is copied only once it stopped
+        await server.stop();
+      }
     }
   }
 
@@ -189,7 +249,8 @@ export class ServerLauncher {
   ): Promise<RunningServer> {
     const port = await freePort();
     const variant = REELAY_VARIANTS[name];
-    const { profileDir, redis } = this.options;
+    const { profileDir, redis, postgres } = this.options;
+    const template = this.templates[engineOf(name)];
     const profileName =
       profileDir !== undefined && options.label !== undefined && this.options.profile?.has(name)
         ? options.label.replace(/[^A-Za-z0-9._-]+/g, '_')
@@ -203,16 +264,24 @@ export class ServerLauncher {
           : join(profileDir ?? '', `${profileName}.cpuprofile`);
     const dataDir =
       variant === undefined || options.seeding
-        ? this.templateDir
+        ? template.dataDir
         : mkdtempSync(join(tmpdir(), 'reelay-bench-run-'));
-    if (dataDir !== this.templateDir) {
+    if (dataDir !== template.dataDir) {
       this.runDirs.add(dataDir);
-      cpSync(this.templateDir, dataDir, { recursive: true });
+      cpSync(template.dataDir, dataDir, { recursive: true });
     }
     let redisPrefix: string | undefined;
     if (variant?.bus === 'redis') {
       if (redis === undefined) throw new Error(`${name} needs a Redis`);
       redisPrefix = `reelay-bench-${this.runTag}-${++this.starts}`;
+    }
+    let database: string | undefined;
+    if (variant?.engine === 'postgres') {
+      if (postgres === undefined || template.database === undefined) {
+        throw new Error(`${name} needs a PostgreSQL, seeded first`);
+      }
+      database = options.seeding ? template.database : `${this.databasePrefix}_${++this.starts}`;
+      if (database !== template.database) await postgres.create(database, template.database);
     }
     const child = new ManagedChild({
       name,
@@ -251,17 +320,22 @@ export class ServerLauncher {
               ...(redisPrefix === undefined
                 ? {}
                 : { REDIS_URL: redis?.url, REDIS_PREFIX: redisPrefix }),
+              ...(database === undefined ? {} : { DATABASE_URL: postgres?.urlOf(database) }),
             }),
       },
       ipc: true,
     });
     const stop = async () => {
       await child.stop();
-      if (dataDir !== this.templateDir) {
+      if (dataDir !== template.dataDir) {
         rmSync(dataDir, { recursive: true, force: true });
         this.runDirs.delete(dataDir);
       }
       if (redisPrefix !== undefined) await redis?.deletePrefix(redisPrefix).catch(() => 0);
+      // One that fails stays live: the end of the run drops it (see dropLiveDatabases).
+      if (database !== undefined && database !== template.database) {
+        await postgres?.drop(database).catch(() => undefined);
+      }
     };
     if (profileTarget !== undefined) this.profileTargets.push(profileTarget);
     try {
@@ -272,7 +346,7 @@ export class ServerLauncher {
     }
     const publishHeaders: Record<string, string> =
       variant !== undefined && !options.seeding
-        ? { Authorization: `Bearer ${this.world.adminToken}` }
+        ? { Authorization: `Bearer ${this.worldOf(name).adminToken}` }
         : {};
     return {
       name,
@@ -281,6 +355,8 @@ export class ServerLauncher {
       pid: child.pid,
       workers: workersOf(name),
       redisPrefix,
+      databasePids: async () =>
+        database === undefined ? [] : ((await postgres?.backendPids(database)) ?? []),
       pids: () => processTree(child.pid),
       cpuSeconds: () => treeCpuSeconds(child.pid),
       rss: () => treeRssBytes(child.pid),
@@ -299,9 +375,16 @@ export class ServerLauncher {
     };
   }
 
-  /** Removes Reelay's template data folder and any copy a stopped run left behind. */
+  /**
+   * Removes Reelay's template data folders and any copy a stopped run left behind; the
+   * databases go with `dropLiveDatabases`, which cannot wait in an exit handler.
+   */
   close(): void {
-    for (const dir of [this.templateDir, ...this.runDirs]) {
+    for (const dir of [
+      this.templates.sqlite.dataDir,
+      this.templates.postgres.dataDir,
+      ...this.runDirs,
+    ]) {
       rmSync(dir, { recursive: true, force: true });
     }
     this.runDirs.clear();
