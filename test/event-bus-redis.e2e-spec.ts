@@ -361,7 +361,10 @@ describe('EVENT_BUS=redis: one durable event log shared by every process', () =>
 
     await redis.flushAll();
     const made = await createLibraries([a, b, a]);
-    await Promise.all([onA, onB].flatMap((client) => made.map((id) => waitFor(client, id))));
+    // The readers find the stream gone and seed it again: as long as a recovery may take.
+    await Promise.all(
+      [onA, onB].flatMap((client) => made.map((id) => waitFor(client, id, RECOVERY_MS))),
+    );
     for (const client of [onA, onB]) {
       const afterFlush = made.map((library) => Number(naming(client, library)[0].id));
       expectRisingAbove(afterFlush, beforeFlush);
