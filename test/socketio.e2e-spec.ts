@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { TOKEN_FAILURE_MESSAGES, TokenService } from '../src/auth/token.service.js';
 import { EventHub } from '../src/events/event-hub.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
-import type { EventName } from '../src/events/events.types.js';
+import type { EventName } from '../src/events/event-catalog.js';
 import {
   EVENT_NAMES,
   expectedData,

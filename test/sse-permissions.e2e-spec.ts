@@ -1,7 +1,8 @@
 import { EventSource } from 'eventsource';
 import { EventHub } from '../src/events/event-hub.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
-import type { EventName, ServerLibrary } from '../src/events/events.types.js';
+import type { EventName } from '../src/events/event-catalog.js';
+import type { ServerLibrary } from '../src/events/events.types.js';
 import {
   expectedData,
   publishMessage,

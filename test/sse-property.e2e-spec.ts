@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { EventHub } from '../src/events/event-hub.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
-import type { EventName } from '../src/events/events.types.js';
+import type { EventName } from '../src/events/event-catalog.js';
 import {
   EVENT_NAMES,
   expectedData,

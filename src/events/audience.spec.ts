@@ -12,7 +12,8 @@ import {
   variantFor,
 } from './audience.js';
 import { publishingHub } from './log/volatile-event-store.js';
-import type { EventMap, EventName, ServerLibrary } from './events.types.js';
+import type { EventMap, EventName } from './event-catalog.js';
+import type { ServerLibrary } from './events.types.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
 const LIB = 'lib-1';

@@ -1,4 +1,22 @@
-import type { EventMap, EventName, ServerLibrary, SseEvent } from './events.types.js';
+import type {
+  BackupFileProgress,
+  BackupMessage,
+  ConvertMessage,
+  EpisodesMessage,
+  LaggedEvent,
+  LibraryMessage,
+  LibraryStatusMessage,
+  MediasMessage,
+  MediasProgressMessage,
+  MediasRatingMessage,
+  MoviesMessage,
+  PeopleMessage,
+  ResyncEvent,
+  SeriesMessage,
+  ServerLibrary,
+  TagMessage,
+  UploadProgressMessage,
+} from './events.types.js';
 
 /**
  * Who may receive an event (see docs/permissions.md):
@@ -16,23 +34,50 @@ export type AudienceRule =
   | 'server-admins'
   | 'owner';
 
-type WrapperKey<U = SseEvent> = U extends unknown ? keyof U : never;
+/** Carries a row's message type, which exists in the types only. */
+declare const MESSAGE: unique symbol;
 
-export interface EventDefinition<M> {
-  /** The PascalCase key that wraps the message in `data`. */
-  key: WrapperKey;
-  audience: AudienceRule;
+/**
+ * One event type: the PascalCase key that wraps its message in `data`, who may receive it, and
+ * what the audience rule reads in the message. Built with `defineEvent`, which records the
+ * message type `M` for the types derived from the catalog.
+ */
+export interface EventDefinition<M = unknown, K extends string = string> {
+  readonly key: K;
+  readonly audience: AudienceRule;
   /** The library the event belongs to, for the audience rule and the `libraries` filter. */
-  library: (message: M) => string | null | undefined;
+  library(message: M): string | null | undefined;
   /** The only user who may receive it, for the `owner` rule. */
-  owner?: (message: M) => string;
+  owner?(message: M): string;
   /** The message as a reader who is not the library's admin may see it. */
-  forReaders?: (message: M) => M;
+  forReaders?(message: M): M;
+  /** Never set: the message type, for `MessageOf`. */
+  readonly [MESSAGE]?: M;
 }
 
-type Catalog = { [N in EventName]: EventDefinition<EventMap[N]> };
+/**
+ * A catalog row for messages of type `M`: `defineEvent<MediasMessage>()({ key: 'Medias', ... })`.
+ * The key is kept as its literal type, so the wrapper of each event is known to the compiler.
+ */
+export function defineEvent<M>() {
+  return <const K extends string>(definition: EventDefinition<M, K>): EventDefinition<M, K> =>
+    definition;
+}
 
-const byLibraryField = (message: { library?: string | null }) => message.library;
+/** Event name -> its row: Reelay's catalog, or a host's that extends it. */
+export type EventCatalog = Readonly<Record<string, EventDefinition>>;
+
+export type MessageOf<D> = D extends { readonly [MESSAGE]?: infer M } ? M : never;
+export type KeyOf<D> = D extends EventDefinition<unknown, infer K> ? K : never;
+/** Event name -> message. */
+export type MessagesOf<C extends EventCatalog> = { [N in keyof C]: MessageOf<C[N]> };
+/** Event name -> its `data`: the message wrapped in its key. */
+export type WrappedOf<C extends EventCatalog> = {
+  [N in keyof C]: { [K in KeyOf<C[N]>]: MessageOf<C[N]> };
+};
+
+const byLibraryField = (message: { library?: string | null }): string | null | undefined =>
+  message.library;
 
 function withoutAdminFields({
   root: _root,
@@ -42,45 +87,105 @@ function withoutAdminFields({
   return visible;
 }
 
-/** Every event type of the API, one row each: adding an event type is adding a row here. */
-export const EVENT_CATALOG: Catalog = {
-  library: {
+/**
+ * Every event type of the API, one row each: adding an event type is adding a row here, with the
+ * type of its message; every name, key and message type elsewhere derives from this catalog.
+ */
+export const EVENT_CATALOG = {
+  library: defineEvent<LibraryMessage>()({
     key: 'Library',
     audience: 'library-readers',
     library: (message) => message.library.id,
     forReaders: (message) => ({ ...message, library: withoutAdminFields(message.library) }),
-  },
-  'library-status': { key: 'LibraryStatus', audience: 'library-admins', library: byLibraryField },
-  medias: { key: 'Medias', audience: 'library-readers', library: byLibraryField },
-  upload_progress: { key: 'UploadProgress', audience: 'library-readers', library: byLibraryField },
-  convert_progress: {
+  }),
+  'library-status': defineEvent<LibraryStatusMessage>()({
+    key: 'LibraryStatus',
+    audience: 'library-admins',
+    library: byLibraryField,
+  }),
+  medias: defineEvent<MediasMessage>()({
+    key: 'Medias',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  upload_progress: defineEvent<UploadProgressMessage>()({
+    key: 'UploadProgress',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  convert_progress: defineEvent<ConvertMessage>()({
     key: 'ConvertProgress',
     audience: 'library-readers',
     library: byLibraryField,
-  },
-  episodes: { key: 'Episodes', audience: 'library-readers', library: byLibraryField },
-  series: { key: 'Series', audience: 'library-readers', library: byLibraryField },
-  movies: { key: 'Movies', audience: 'library-readers', library: byLibraryField },
-  people: { key: 'People', audience: 'library-readers', library: byLibraryField },
-  tags: { key: 'Tags', audience: 'library-readers', library: byLibraryField },
-  backups: {
+  }),
+  episodes: defineEvent<EpisodesMessage>()({
+    key: 'Episodes',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  series: defineEvent<SeriesMessage>()({
+    key: 'Series',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  movies: defineEvent<MoviesMessage>()({
+    key: 'Movies',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  people: defineEvent<PeopleMessage>()({
+    key: 'People',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  tags: defineEvent<TagMessage>()({
+    key: 'Tags',
+    audience: 'library-readers',
+    library: byLibraryField,
+  }),
+  backups: defineEvent<BackupMessage>()({
     key: 'Backups',
     audience: 'library-admins-else-server-admins',
     library: (message) => message.backup.library,
-  },
-  'backups-files': { key: 'BackupsFiles', audience: 'server-admins', library: byLibraryField },
-  media_progress: {
+  }),
+  'backups-files': defineEvent<BackupFileProgress>()({
+    key: 'BackupsFiles',
+    audience: 'server-admins',
+    library: byLibraryField,
+  }),
+  media_progress: defineEvent<MediasProgressMessage>()({
     key: 'MediaProgress',
     audience: 'owner',
     library: byLibraryField,
     owner: (message) => message.progress.userRef,
-  },
-  media_rating: {
+  }),
+  media_rating: defineEvent<MediasRatingMessage>()({
     key: 'MediaRating',
     audience: 'owner',
     library: byLibraryField,
     owner: (message) => message.rating.userRef,
-  },
+  }),
+} satisfies EventCatalog;
+
+export type ReelayCatalog = typeof EVENT_CATALOG;
+export type EventName = keyof ReelayCatalog;
+/** Event name -> message, for every event type of the API. */
+export type EventMap = MessagesOf<ReelayCatalog>;
+/** The `data` of each event: the message wrapped in its PascalCase key. */
+export type SseEvent = WrappedOf<ReelayCatalog>[EventName];
+/** Every event name a connection can receive. */
+export type StreamEventName = EventName | 'lagged' | 'resync';
+/** The `data` of each event name, as both transports deliver it. */
+export type StreamEventData = WrappedOf<ReelayCatalog> & {
+  lagged: LaggedEvent;
+  resync: ResyncEvent;
+};
+/** The Socket.IO events a client listens to, e.g. `io(url) as Socket<SocketServerEvents>`. */
+export type SocketServerEvents = {
+  [N in EventName]: (data: StreamEventData[N], id: number) => void;
+} & {
+  lagged: (data: LaggedEvent) => void;
+  resync: (data: ResyncEvent) => void;
 };
 
 export const EVENT_NAMES = Object.keys(EVENT_CATALOG) as EventName[];

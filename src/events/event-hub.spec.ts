@@ -1,7 +1,7 @@
 import { loadAppConfig } from '../config/app-config.js';
-import { EVENT_CATALOG, EVENT_NAMES } from './event-catalog.js';
+import { EVENT_CATALOG, EVENT_NAMES, type EventMap, type EventName } from './event-catalog.js';
 import { publishingHub } from './log/volatile-event-store.js';
-import type { EventMap, EventName, ServerLibrary } from './events.types.js';
+import type { ServerLibrary } from './events.types.js';
 import type { PublishedEvent } from './published-event.js';
 
 const library: ServerLibrary = {

@@ -2,10 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
-import { EVENT_CATALOG, type EventDefinition } from './event-catalog.js';
+import {
+  EVENT_CATALOG,
+  type EventDefinition,
+  type EventMap,
+  type EventName,
+} from './event-catalog.js';
 import { EventHistory, type ReplayResult } from './event-history.js';
 import { wireForms } from './http-chunk.js';
-import type { EventMap, EventName } from './events.types.js';
 import type { EncodedEvent, RestoredLog, StoredEvent } from './log/event-store.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 

@@ -1,6 +1,8 @@
 /**
  * The event messages of Reelay's real-time API (GET /sse and Socket.IO), as the API document
- * names and shapes them. Clients may import this file: it has no runtime dependencies.
+ * names and shapes them; the names, wrapper keys and maps derive from the catalog
+ * (event-catalog.ts, whose types clients may import as types). This file has no runtime
+ * dependencies.
  * Timestamps are epoch milliseconds.
  *
  * Both transports carry the same events under the same names. On SSE an event is
@@ -230,43 +232,6 @@ export interface MediasRatingMessage {
   rating: MediaRating;
 }
 
-/** Event name -> message, for every event type of the API. */
-export interface EventMap {
-  library: LibraryMessage;
-  'library-status': LibraryStatusMessage;
-  medias: MediasMessage;
-  upload_progress: UploadProgressMessage;
-  convert_progress: ConvertMessage;
-  episodes: EpisodesMessage;
-  series: SeriesMessage;
-  movies: MoviesMessage;
-  people: PeopleMessage;
-  tags: TagMessage;
-  backups: BackupMessage;
-  'backups-files': BackupFileProgress;
-  media_progress: MediasProgressMessage;
-  media_rating: MediasRatingMessage;
-}
-
-export type EventName = keyof EventMap;
-
-/** The `data` of each event: the message wrapped in its PascalCase key. */
-export type SseEvent =
-  | { Library: LibraryMessage }
-  | { LibraryStatus: LibraryStatusMessage }
-  | { Medias: MediasMessage }
-  | { UploadProgress: UploadProgressMessage }
-  | { ConvertProgress: ConvertMessage }
-  | { Episodes: EpisodesMessage }
-  | { Series: SeriesMessage }
-  | { Movies: MoviesMessage }
-  | { People: PeopleMessage }
-  | { Tags: TagMessage }
-  | { Backups: BackupMessage }
-  | { BackupsFiles: BackupFileProgress }
-  | { MediaProgress: MediasProgressMessage }
-  | { MediaRating: MediasRatingMessage };
-
 /** Sent (without an id) when events were skipped for a connection that fell behind. */
 export interface LaggedEvent {
   Lagged: { skipped: number };
@@ -276,34 +241,3 @@ export interface LaggedEvent {
 export interface ResyncEvent {
   Resync: { reason: string };
 }
-
-/** Every event name a connection can receive. */
-export type StreamEventName = EventName | 'lagged' | 'resync';
-
-/** The `data` of each event name, as both transports deliver it. */
-export interface StreamEventData {
-  library: { Library: LibraryMessage };
-  'library-status': { LibraryStatus: LibraryStatusMessage };
-  medias: { Medias: MediasMessage };
-  upload_progress: { UploadProgress: UploadProgressMessage };
-  convert_progress: { ConvertProgress: ConvertMessage };
-  episodes: { Episodes: EpisodesMessage };
-  series: { Series: SeriesMessage };
-  movies: { Movies: MoviesMessage };
-  people: { People: PeopleMessage };
-  tags: { Tags: TagMessage };
-  backups: { Backups: BackupMessage };
-  'backups-files': { BackupsFiles: BackupFileProgress };
-  media_progress: { MediaProgress: MediasProgressMessage };
-  media_rating: { MediaRating: MediasRatingMessage };
-  lagged: LaggedEvent;
-  resync: ResyncEvent;
-}
-
-/** The Socket.IO events a client listens to, e.g. `io(url) as Socket<SocketServerEvents>`. */
-export type SocketServerEvents = {
-  [N in EventName]: (data: StreamEventData[N], id: number) => void;
-} & {
-  lagged: (data: LaggedEvent) => void;
-  resync: (data: ResyncEvent) => void;
-};

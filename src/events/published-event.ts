@@ -1,5 +1,4 @@
-import type { AudienceRule } from './event-catalog.js';
-import type { EventName } from './events.types.js';
+import type { AudienceRule, EventName } from './event-catalog.js';
 import type { WireForms } from './http-chunk.js';
 
 /** The facts the audience rule needs about one event. */

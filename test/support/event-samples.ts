@@ -1,8 +1,12 @@
 import type { EventsPublisher } from '../../src/events/events.publisher.js';
-import type { EventMap, EventName, ServerLibrary } from '../../src/events/events.types.js';
+import type { EventMap, EventName, KeyOf, ReelayCatalog } from '../../src/events/event-catalog.js';
+import type { ServerLibrary } from '../../src/events/events.types.js';
 
-/** The 14 event names of the API document, with the key that wraps each message in `data`. */
-export const WRAPPER_KEYS: Record<EventName, string> = {
+/**
+ * The 14 event names of the API document, with the key that wraps each message in `data`,
+ * written from the document: a catalog row whose key differs from it does not compile.
+ */
+export const WRAPPER_KEYS: { [N in EventName]: KeyOf<ReelayCatalog[N]> } = {
   library: 'Library',
   'library-status': 'LibraryStatus',
   medias: 'Medias',
@@ -158,6 +162,11 @@ export function publishMessage<N extends EventName>(
     case 'media_rating': {
       const { library, rating } = m as EventMap['media_rating'];
       return publisher.mediaRating(library, rating);
+    }
+    default: {
+      // A new event type must be published here too: this stops compiling until it is.
+      const unhandled: never = name;
+      throw new Error(`no publisher method for ${String(unhandled)}`);
     }
   }
 }

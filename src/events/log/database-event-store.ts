@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { EventLogTable } from '../../database/schema.js';
-import type { EventName } from '../events.types.js';
+import type { EventName } from '../event-catalog.js';
 import { EventStore, type RestoredLog, type StoredEvent } from './event-store.js';
 
 /** Ids reserved by one write: a crash skips at most this many, and resumes across it resync. */

@@ -1,4 +1,4 @@
-import type { EventMap, EventName } from '../events.types.js';
+import type { EventMap, EventName } from '../event-catalog.js';
 
 /** Whether the bus can take and deliver events now, and if not, what it waits for. */
 export interface BusHealth {

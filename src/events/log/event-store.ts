@@ -1,4 +1,4 @@
-import type { EventName } from '../events.types.js';
+import type { EventName } from '../event-catalog.js';
 
 /** An event as the hub encodes it, before it has an id: all its bytes but the frame's `id:`. */
 export interface EncodedEvent {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { EventHub } from '../event-hub.js';
-import type { EventMap, EventName } from '../events.types.js';
+import type { EventMap, EventName } from '../event-catalog.js';
 import type { PublishedEvent } from '../published-event.js';
 import { type BusHealth, EventBus } from './event-bus.js';
 import { type EncodedEvent, EventStore } from './event-store.js';

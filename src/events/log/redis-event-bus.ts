@@ -12,7 +12,7 @@ import { type AccessChange, AccessService } from '../../access/access.service.js
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.provider.js';
 import { EventHub } from '../event-hub.js';
-import type { EventMap, EventName } from '../events.types.js';
+import type { EventMap, EventName } from '../event-catalog.js';
 import { type BusHealth, EventBus } from './event-bus.js';
 import type { StoredEvent } from './event-store.js';
 import { EventIdCeilingRepository } from './event-id-ceiling.repository.js';

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { EventHub } from '../event-hub.js';
-import type { EventMap, EventName } from '../events.types.js';
+import type { EventMap, EventName } from '../event-catalog.js';
 import type { PublishedEvent } from '../published-event.js';
 import { EventStore, type RestoredLog } from './event-store.js';
 import { LocalEventBus } from './local-event-bus.js';

@@ -1,4 +1,5 @@
-import type { EventName, LaggedEvent, ResyncEvent } from '../events.types.js';
+import type { EventName } from '../event-catalog.js';
+import type { LaggedEvent, ResyncEvent } from '../events.types.js';
 
 /**
  * One Socket.IO packet, encoded once and written as-is to every socket that gets it.
