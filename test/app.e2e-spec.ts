@@ -159,6 +159,28 @@ describe('the HTTP application', () => {
         expect.arrayContaining([{ bearer: [] }, { token: [] }]),
       );
     });
+
+    it('declares every path parameter of every operation, and no other', async () => {
+      const response = await t.http().get('/api/docs-json').expect(200);
+      const { paths } = response.body as {
+        paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+      };
+      const undeclared: string[] = [];
+      for (const [path, operations] of Object.entries(paths)) {
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+        for (const [method, operation] of Object.entries(operations)) {
+          const declared = (operation.parameters ?? [])
+            .filter((parameter) => parameter.in === 'path')
+            .map((parameter) => parameter.name)
+            .sort();
+          if (declared.join() !== inPath.join()) {
+            undeclared.push(`${method} ${path}: declares [${declared.join()}]`);
+          }
+        }
+      }
+      expect(Object.keys(paths)).toContain('/libraries/{id}/series/{serieId}/episodes/{itemId}');
+      expect(undeclared).toEqual([]);
+    });
   });
 
   describe('logs', () => {

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal, Public } from './auth.decorators.js';
+import { CurrentPrincipal, Public } from '../common/auth.decorators.js';
 import { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
 import { AuthService } from './auth.service.js';
 import { PublishesNoEvents } from '../common/event-backlog.guard.js';

@@ -8,7 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Principal } from '../access/principal.js';
-import { IS_PUBLIC, NEEDS_SERVER_ADMIN } from './auth.decorators.js';
+import { IS_PUBLIC, NEEDS_SERVER_ADMIN } from '../common/auth.decorators.js';
 import { extractToken } from './token-extractor.js';
 import { TokenRejected, TokenService } from './token.service.js';
 

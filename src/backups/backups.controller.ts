@@ -19,7 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import {
   BackupArchiveDto,
   BackupDto,

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal, ServerAdminOnly } from '../auth/auth.decorators.js';
+import { CurrentPrincipal, ServerAdminOnly } from '../common/auth.decorators.js';
 import { BenchPublishDto, BenchPublishResultDto } from './bench-publish.dto.js';
 import { BenchPublishService } from './bench-publish.service.js';
 

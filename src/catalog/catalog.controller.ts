@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   BadRequestException,
   Body,
   Controller,
@@ -14,11 +15,11 @@ import {
   type Type,
   ValidationPipe,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 import type { Request } from 'express';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import {
   type CatalogItem,
   type CatalogKind,
@@ -75,10 +76,24 @@ const validatedAs = (dto: Type) =>
     expectedType: dto,
   });
 
-/** The five routes of one kind; every kind's controller is this class under its own path. */
-function catalogController(kind: CatalogKind, createDto: Type, updateDto: Type) {
+/**
+ * The five routes of one kind; every kind's controller is this class under its own path. The
+ * scope's path parameters are read by RouteScope, so OpenAPI is told of them here.
+ */
+function catalogController(
+  kind: CatalogKind,
+  createDto: Type,
+  updateDto: Type,
+  underSerie = false,
+) {
   @ApiTags('catalog')
   @ApiBearerAuth()
+  @applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid', description: 'the library' }),
+    ...(underSerie
+      ? [ApiParam({ name: 'serieId', format: 'uuid', description: 'the serie' })]
+      : []),
+  )
   class CatalogController {
     constructor(readonly catalog: CatalogService) {}
 
@@ -141,6 +156,7 @@ export class EpisodesController extends catalogController(
   EPISODES,
   CreateEpisodeDto,
   UpdateEpisodeDto,
+  true,
 ) {}
 
 @Controller('libraries/:id/movies')

@@ -1,6 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from './auth.decorators.js';
 import { DatabaseService } from '../database/database.service.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 

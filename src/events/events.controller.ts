@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ServerAdminOnly } from '../auth/auth.decorators.js';
+import { ServerAdminOnly } from '../common/auth.decorators.js';
 import { EventHub } from './event-hub.js';
 import { SocketService } from './socket/socket.service.js';
 import type { ConnectionStats } from './connection-registry.js';

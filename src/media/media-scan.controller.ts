@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import { ScanStatusDto } from './media.dto.js';
 import { MediaScanService } from './media-scan.service.js';
 

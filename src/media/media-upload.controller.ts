@@ -2,7 +2,7 @@ import { Controller, HttpException, Param, ParseUUIDPipe, Post, Req, Res } from 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Media } from '../events/events.types.js';
 import { MediaDto } from './media.dto.js';
 import { TakesMultipart } from '../common/json-body.guard.js';

@@ -24,7 +24,7 @@ import {
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Media } from '../events/events.types.js';
 import {
   CreateMediaDto,

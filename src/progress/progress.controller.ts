@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../common/auth.decorators.js';
 import type { MediaProgress, MediaRating } from '../events/events.types.js';
 import { MediaProgressDto, MediaRatingDto, SetProgressDto, SetRatingDto } from './progress.dto.js';
 import { ProgressService } from './progress.service.js';

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal, ServerAdminOnly } from '../auth/auth.decorators.js';
+import { CurrentPrincipal, ServerAdminOnly } from '../common/auth.decorators.js';
 import { CreateUserDto, UserDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 
