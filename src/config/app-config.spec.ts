@@ -34,6 +34,7 @@ describe('loadAppConfig', () => {
         maxQueueEvents: 1024,
         maxQueueBytes: 1024 * 1024,
         historySize: 10_000,
+        historyBytes: 64 * 1024 ** 2,
       },
       benchPublish: false,
     });

@@ -7,6 +7,8 @@ export interface SseConfig {
   maxQueueEvents: number;
   maxQueueBytes: number;
   historySize: number;
+  /** The most bytes of messages the history holds together, whatever SSE_HISTORY_SIZE allows. */
+  historyBytes: number;
   /**
    * `auto`: streams let go of Node's response once their headers are out, where a check at
    * start shows that the running Node allows it; `off`: they always keep it.
@@ -235,6 +237,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       maxQueueEvents: read.integer('SSE_MAX_QUEUE_EVENTS', 1024, 1, 1_000_000),
       maxQueueBytes: read.integer('SSE_MAX_QUEUE_BYTES', 1024 * 1024, 1024, 1024 ** 3),
       historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),
+      historyBytes: read.size('SSE_HISTORY_BYTES', 64 * 1024 ** 2),
       handover: read.choice('SSE_HANDOVER', 'auto', ['auto', 'off'] as const),
     },
     eventBus: read.choice('EVENT_BUS', 'local', ['local', 'redis'] as const),

@@ -3,8 +3,8 @@ import { EventHistory } from './event-history.js';
 import { wireForms } from './http-chunk.js';
 import type { PublishedEvent } from './published-event.js';
 
-function eventWithId(id: number): PublishedEvent {
-  const data = JSON.stringify({ Tags: { library: 'lib', tags: [] } });
+function eventWithId(id: number, padding = 0): PublishedEvent {
+  const data = JSON.stringify({ Tags: { library: 'lib', tags: [], note: 'x'.repeat(padding) } });
   const variant = { data, ...wireForms(`event: tags\nid: ${id}\ndata: ${data}\n\n`) };
   return {
     id,
@@ -18,7 +18,7 @@ function eventWithId(id: number): PublishedEvent {
 }
 
 function historyOf(capacity: number, count: number): EventHistory {
-  const history = new EventHistory(capacity);
+  const history = new EventHistory({ maxEvents: capacity, maxBytes: Number.MAX_SAFE_INTEGER });
   for (let id = 1; id <= count; id++) history.add(eventWithId(id));
   return history;
 }
@@ -68,6 +68,24 @@ describe('EventHistory', () => {
     expect(history.length).toBe(0);
     expect(history.after(5, 5)).toEqual({ complete: true, events: [] });
     expect(history.after(4, 5)).toEqual({ complete: false, events: [] });
+  });
+
+  it('keeps no more bytes of messages than SSE_HISTORY_BYTES, dropping the oldest first', () => {
+    const size = Buffer.byteLength(eventWithId(1, 1000).full.data);
+    const history = new EventHistory({ maxEvents: 100, maxBytes: 3 * size });
+    for (let id = 1; id <= 10; id++) history.add(eventWithId(id, 1000));
+    expect(history.length).toBe(3);
+    expect(history.after(7, 10)).toMatchObject({ complete: true });
+    expect(ids(history.after(7, 10).events)).toEqual([8, 9, 10]);
+    expect(history.after(6, 10).complete).toBe(false);
+
+    // An event bigger than the whole budget is not kept, nor is anything before it.
+    history.add(eventWithId(11, 4000));
+    expect(history.length).toBe(0);
+    expect(history.after(10, 11).complete).toBe(false);
+    expect(history.after(11, 11)).toEqual({ complete: true, events: [] });
+    history.add(eventWithId(12, 1000));
+    expect(ids(history.after(11, 12).events)).toEqual([12]);
   });
 
   it('agrees with a plain list of every event, however often the ring wrapped', () => {

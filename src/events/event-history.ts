@@ -1,3 +1,4 @@
+import { eventWeight, HistoryBudget, type HistoryLimits } from './history-budget.js';
 import type { PublishedEvent } from './published-event.js';
 
 export interface ReplayResult {
@@ -7,16 +8,20 @@ export interface ReplayResult {
 }
 
 /**
- * The last `capacity` events in a ring. Ids are consecutive, so the events after an id are
- * found by arithmetic, not by search.
+ * The newest events within the history's limits (HistoryBudget), in a ring. Ids are
+ * consecutive, so the events after an id are found by arithmetic, not by search.
  */
 export class EventHistory {
   private readonly ring: (PublishedEvent | undefined)[];
+  private readonly capacity: number;
+  private readonly budget: HistoryBudget;
   private size = 0;
   private head = 0;
 
-  constructor(private readonly capacity: number) {
-    this.ring = Array.from<PublishedEvent | undefined>({ length: capacity });
+  constructor(limits: HistoryLimits) {
+    this.capacity = limits.maxEvents;
+    this.budget = new HistoryBudget(limits);
+    this.ring = Array.from<PublishedEvent | undefined>({ length: this.capacity });
   }
 
   get length(): number {
@@ -26,15 +31,22 @@ export class EventHistory {
   /** Forgets every event, as after a gap in the ids. */
   clear(): void {
     this.ring.fill(undefined);
+    this.budget.clear();
     this.size = 0;
     this.head = 0;
   }
 
   add(event: PublishedEvent): void {
-    if (this.capacity === 0) return;
+    const readerData = event.forReaders === event.full ? null : event.forReaders.data;
+    const { dropped, keepsNew } = this.budget.add(eventWeight(event.full.data, readerData));
+    for (let count = 0; count < dropped; count++) {
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+    }
+    if (!keepsNew) return;
     this.ring[(this.head + this.size) % this.capacity] = event;
-    if (this.size < this.capacity) this.size++;
-    else this.head = (this.head + 1) % this.capacity;
+    this.size++;
   }
 
   /** The events with an id above `lastEventId`, oldest first. */

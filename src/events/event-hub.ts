@@ -39,7 +39,10 @@ export class EventHub {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.historySize = config.sse.historySize;
-    this.history = new EventHistory(this.historySize);
+    this.history = new EventHistory({
+      maxEvents: config.sse.historySize,
+      maxBytes: config.sse.historyBytes,
+    });
   }
 
   get lastEventId(): number {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
 import { loadAppConfig } from '../../config/app-config.js';
 import { DatabaseService } from '../../database/database.service.js';
+import { eventWeight } from '../history-budget.js';
 import type { DatabaseEventStore } from './database-event-store.js';
 import type { StoredEvent } from './event-store.js';
 import { PostgresEventStore } from './postgres-event-store.js';
@@ -45,11 +46,14 @@ async function reserved(database: DatabaseService): Promise<number> {
 
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 100));
 
+/** SSE_HISTORY_SIZE and, if given, SSE_HISTORY_BYTES. */
+type HistoryEnv = Record<string, string>;
+
 interface Engine {
   name: 'sqlite' | 'postgres';
   /** What a process of this engine would be given: its environment. */
   environment(dataDir: string): Promise<Record<string, string>>;
-  createStore(database: DatabaseService, historySize: number): DatabaseEventStore;
+  createStore(database: DatabaseService, history: HistoryEnv): DatabaseEventStore;
   /** Makes every insert of event 3 fail, as a full disk would. */
   refuseEventThree(database: DatabaseService): Promise<void>;
   /** Ends the process's hold on the database without its shutdown: a crash. */
@@ -60,8 +64,7 @@ interface Engine {
 const sqliteEngine = (): Engine => ({
   name: 'sqlite',
   environment: (dataDir) => Promise.resolve({ DATA_DIR: dataDir }),
-  createStore: (database, historySize) =>
-    new SqliteEventStore(database, loadAppConfig({ SSE_HISTORY_SIZE: String(historySize) })),
+  createStore: (database, history) => new SqliteEventStore(database, loadAppConfig(history)),
   refuseEventThree: async (database) => {
     await sql`CREATE TEMP TRIGGER refuse_three BEFORE INSERT ON event_log WHEN NEW.id = 3
               BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`.execute(database.db);
@@ -79,8 +82,7 @@ function postgresEngine(): Engine {
       database ??= await createTestDatabase();
       return { DATA_DIR: dataDir, DATABASE_URL: database.url };
     },
-    createStore: (service, historySize) =>
-      new PostgresEventStore(service, loadAppConfig({ SSE_HISTORY_SIZE: String(historySize) })),
+    createStore: (service, history) => new PostgresEventStore(service, loadAppConfig(history)),
     refuseEventThree: async (service) => {
       await sql`CREATE FUNCTION refuse_three() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'disk trouble'; END $$`.execute(service.db);
@@ -105,11 +107,14 @@ describe.each([sqliteEngine(), postgresEngine()])('the event log on $name', (eng
   let warnings: ReturnType<typeof jest.spyOn>;
 
   /** A process's view of the database: its own connection to it, and a store on it. */
-  async function start(historySize = 100) {
+  async function start(historySize = 100, historyBytes?: number) {
     const database = new DatabaseService(loadAppConfig(await engine.environment(dataDir)));
     opened.push(database);
     await database.migrate();
-    const store = engine.createStore(database, historySize);
+    const store = engine.createStore(database, {
+      SSE_HISTORY_SIZE: String(historySize),
+      ...(historyBytes === undefined ? {} : { SSE_HISTORY_BYTES: String(historyBytes) }),
+    });
     return { database, store, restored: await store.open() };
   }
 
@@ -142,6 +147,26 @@ describe.each([sqliteEngine(), postgresEngine()])('the event log on $name', (eng
     expect(await ids(first.database)).toEqual([8, 9, 10]);
     await first.database.onApplicationShutdown();
     expect((await start(3)).restored).toEqual({ lastId: 10, events: [8, 9, 10].map(event) });
+  });
+
+  it('keeps no more bytes of messages than SSE_HISTORY_BYTES, as the hub does', async () => {
+    const weight = eventWeight(event(1).data, event(1).readerData);
+    // Odd events weigh `weight`, even ones more (they carry a reader's view): room for 3 or so.
+    const budget = 3 * weight + 10;
+    const first = await start(100, budget);
+    await publish(first.store, 1, 10);
+    await flushed();
+    const kept = await ids(first.database);
+    const weights = kept.map((id) => eventWeight(event(id).data, event(id).readerData));
+    expect(kept.at(-1)).toBe(10);
+    expect(weights.reduce((sum, each) => sum + each, 0)).toBeLessThanOrEqual(budget);
+    const withOneMore = kept[0] - 1;
+    expect(
+      weights.reduce((sum, each) => sum + each, 0) +
+        eventWeight(event(withOneMore).data, event(withOneMore).readerData),
+    ).toBeGreaterThan(budget);
+    await first.database.onApplicationShutdown();
+    expect((await start(100, budget)).restored).toEqual({ lastId: 10, events: kept.map(event) });
   });
 
   it('writes in batches after delivery, not while the events go out', async () => {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { EventLogTable } from '../../database/schema.js';
 import type { EventName } from '../event-catalog.js';
+import { eventWeight, HistoryBudget, type HistoryLimits } from '../history-budget.js';
 import { EventStore, type RestoredLog, type StoredEvent } from './event-store.js';
 
 /** Ids reserved by one write: a crash skips at most this many, and resumes across it resync. */
@@ -39,8 +40,12 @@ export abstract class DatabaseEventStore extends EventStore {
   private opened = false;
   protected closed = false;
 
-  protected constructor(protected readonly historySize: number) {
+  /** The same decision as the hub's history: which of the newest events the log keeps. */
+  private readonly budget: HistoryBudget;
+
+  protected constructor(private readonly limits: HistoryLimits) {
     super();
+    this.budget = new HistoryBudget(limits);
   }
 
   protected abstract readState(): Promise<LogState>;
@@ -79,6 +84,7 @@ export abstract class DatabaseEventStore extends EventStore {
   protected abstract opening(lastId: number): Promise<void>;
 
   append(event: StoredEvent): void {
+    this.budget.add(eventWeight(event.data, event.readerData));
     this.pending.push(event);
     this.appended = event.id;
     if (this.pending.length >= MAX_BATCH) {
@@ -107,14 +113,21 @@ export abstract class DatabaseEventStore extends EventStore {
     this.pending = [];
     const first = batch[0].id;
     const newest = batch[batch.length - 1].id;
-    const rows = this.historySize > 0 ? batch.map(toRow) : [];
-    this.writing = this.writing.then(() => this.write(rows, first, newest));
+    // Ids run without a gap: the log keeps the last `kept` of them.
+    const trimThrough = this.appended - this.budget.kept;
+    const rows = batch.filter((event) => event.id > trimThrough).map(toRow);
+    this.writing = this.writing.then(() => this.write(rows, trimThrough, first, newest));
     return this.writing;
   }
 
-  private async write(rows: EventLogTable[], first: number, newest: number): Promise<void> {
+  private async write(
+    rows: EventLogTable[],
+    trimThrough: number,
+    first: number,
+    newest: number,
+  ): Promise<void> {
     try {
-      await this.writeBatch(rows, newest - this.historySize, newest);
+      await this.writeBatch(rows, trimThrough, newest);
       if (first === this.stored + 1) this.stored = newest;
     } catch (error) {
       this.logger.error(
@@ -132,16 +145,21 @@ export abstract class DatabaseEventStore extends EventStore {
     if (this.stored === this.appended) await this.seal(this.stored);
   }
 
-  /** The newest stored events whose ids run without a gap up to `newest`, oldest first. */
+  /**
+   * The newest stored events whose ids run without a gap up to `newest`, oldest first, as the
+   * history's limits keep them (the budget counts them, as it will count the events to come).
+   */
   private async newestRun(newest: number): Promise<StoredEvent[]> {
-    if (this.historySize === 0) return [];
-    const rows = await this.readNewest(newest, this.historySize);
+    if (this.limits.maxEvents === 0) return [];
+    const rows = await this.readNewest(newest, this.limits.maxEvents);
     const run: StoredEvent[] = [];
     for (const row of rows) {
       if (row.id !== newest - run.length) break;
       run.push(fromRow(row));
     }
-    return run.toReversed();
+    for (const event of run.toReversed())
+      this.budget.add(eventWeight(event.data, event.readerData));
+    return run.slice(0, this.budget.kept).toReversed();
   }
 }
 

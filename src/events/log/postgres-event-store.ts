@@ -34,7 +34,7 @@ export class PostgresEventStore extends DatabaseEventStore {
     private readonly database: DatabaseService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super(config.sse.historySize);
+    super({ maxEvents: config.sse.historySize, maxBytes: config.sse.historyBytes });
     this.db = database.db;
     database.beforeClose(() => this.closeAndUnlock());
   }

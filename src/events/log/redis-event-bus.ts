@@ -12,6 +12,7 @@ import { type AccessChange, AccessService } from '../../access/access.service.js
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.provider.js';
 import { EventHub } from '../event-hub.js';
+import { eventWeight, HistoryBudget } from '../history-budget.js';
 import type { EventMap, EventName } from '../event-catalog.js';
 import { type BusHealth, EventBus } from './event-bus.js';
 import type { StoredEvent } from './event-store.js';
@@ -31,6 +32,10 @@ const START_WAIT_MS = 5000;
 const FINAL_FLUSH_MS = 2000;
 /** Events an outbox holds before changes are refused (503) until Redis is back. */
 const OUTBOX_LIMIT = 50_000;
+/** Entries read at a time when a start reads the history back. */
+const RESTORE_PAGE = 500;
+/** How far the oldest id a history keeps moves on before the stream is trimmed to it. */
+const TRIM_STEP = 1000;
 
 const EVENT = 'e';
 const CONTROL = 'c';
@@ -137,6 +142,12 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
   private readerHealthy = true;
   /** Where reading goes on: undefined until the history was read from the stream. */
   private lastStreamId?: string;
+  /** Ids below this were trimmed from the stream (or never needed trimming). */
+  private trimmedBelow = 0;
+  /** The events read, weighed as the histories weigh them: what the stream must still hold. */
+  private readonly streamBudget: HistoryBudget;
+  private readonly historyBytes: number;
+  private lastEventRead = 0;
   /** The newest id given to an event of this process. */
   private ownNewestId = 0;
   private readonly waiters = new Set<() => void>();
@@ -156,6 +167,11 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
       stream: `${prefix}:events`,
     };
     this.maxLength = Math.max(config.sse.historySize, MIN_STREAM_LENGTH);
+    this.historyBytes = config.sse.historyBytes;
+    this.streamBudget = new HistoryBudget({
+      maxEvents: this.maxLength,
+      maxBytes: this.historyBytes,
+    });
     // Appends fail at once while Redis is away: the outbox keeps them, in order, until it is back.
     this.commands = new Redis(url, {
       enableOfflineQueue: false,
@@ -314,24 +330,50 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
    * stream id this returns. `late`: Redis came after the start, with connections already open.
    */
   private async restoreHistory(late = false): Promise<string> {
-    const newest = (await this.commands.xrevrange(
-      this.keys.stream,
-      '+',
-      '-',
-      'COUNT',
-      this.maxLength,
-    )) as StreamEntry[];
+    const newest = await this.newestEntries();
     const events: StoredEvent[] = [];
     for (const [streamId, fields] of newest.toReversed()) {
       const record = fieldsOf(fields);
       if (record.k === EVENT) events.push(toStored(Number.parseInt(streamId, 10), record));
     }
     const lastId = events.at(-1)?.id ?? Number((await this.commands.get(this.keys.counter)) ?? '0');
+    this.streamBudget.clear();
+    for (const event of events) this.streamBudget.add(eventWeight(event.data, event.readerData));
+    this.lastEventRead = lastId;
     this.hub.restore({ lastId, events });
     // Redis came after the start: open connections may have missed what went by meanwhile.
     if (late) this.hub.announceGap('the event stream was out of reach; reload your state');
     this.lastStreamId = newest.length > 0 ? newest[0][0] : '0-0';
     return this.lastStreamId;
+  }
+
+  /**
+   * The newest entries, newest first, page by page, until the history's limits are reached: a
+   * start never reads more of the stream than it could keep.
+   */
+  private async newestEntries(): Promise<StreamEntry[]> {
+    const entries: StreamEntry[] = [];
+    let bytes = 0;
+    let before = '+';
+    while (entries.length < this.maxLength) {
+      // oxlint-disable-next-line no-await-in-loop -- each page starts where the last ended
+      const page = (await this.commands.xrevrange(
+        this.keys.stream,
+        before,
+        '-',
+        'COUNT',
+        Math.min(RESTORE_PAGE, this.maxLength - entries.length),
+      )) as StreamEntry[];
+      for (const entry of page) {
+        const record = fieldsOf(entry[1]);
+        if (record.k === EVENT) bytes += eventWeight(record.d, record.r || null);
+        if (bytes > this.historyBytes) return entries;
+        entries.push(entry);
+      }
+      if (page.length === 0) return entries;
+      before = `(${page[page.length - 1][0]}`;
+    }
+    return entries;
   }
 
   /** One blocking read at a time, for the life of the process; errors wait and try again. */
@@ -355,6 +397,7 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
         this.readerHealthy = true;
         for (const [streamId, fields] of reply?.[0]?.[1] ?? []) this.take(streamId, fields);
         this.notifyWaiters();
+        this.trimToHistory();
       } catch (error) {
         if (!this.reading) return;
         this.readerHealthy = false;
@@ -365,11 +408,31 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
     }
   }
 
+  /**
+   * Drops from the stream what no history keeps any more, so that SSE_HISTORY_BYTES bounds Redis
+   * too (MAXLEN bounds the count only). Every process weighs the events it reads alike, gaps
+   * in its own history aside, and trims to the same point; a trim every thousand ids or so
+   * costs nothing noticeable.
+   */
+  private trimToHistory(): void {
+    const oldest = this.lastEventRead - this.streamBudget.kept + 1;
+    if (oldest - this.trimmedBelow < TRIM_STEP) return;
+    this.trimmedBelow = oldest;
+    this.commands
+      .xtrim(this.keys.stream, 'MINID', '~', `${oldest}-0`)
+      .catch((error: unknown) =>
+        this.logger.debug(`Trimming the event stream failed: ${String(error)}`),
+      );
+  }
+
   private take(streamId: string, fields: string[]): void {
     this.lastStreamId = streamId;
     const record = fieldsOf(fields);
     if (record.k === EVENT) {
-      this.hub.deliver(toStored(Number.parseInt(streamId, 10), record));
+      const stored = toStored(Number.parseInt(streamId, 10), record);
+      this.streamBudget.add(eventWeight(stored.data, stored.readerData));
+      this.lastEventRead = stored.id;
+      this.hub.deliver(stored);
     } else if (record.k === CONTROL && record.p !== this.origin) {
       this.access.apply(JSON.parse(record.d) as AccessChange);
     }

@@ -24,7 +24,7 @@ export class SqliteEventStore extends DatabaseEventStore {
   private reserved = 0;
 
   constructor(database: DatabaseService, @Inject(APP_CONFIG) config: AppConfig) {
-    super(config.sse.historySize);
+    super({ maxEvents: config.sse.historySize, maxBytes: config.sse.historyBytes });
     if (!database.sqlite) throw new Error('the SQLite event log needs the SQLite database');
     const sqlite = database.sqlite;
     this.sqlite = sqlite;
