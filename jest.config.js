@@ -8,7 +8,12 @@ const esm = {
 
 export default {
   projects: [
-    { ...esm, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...esm,
+      displayName: 'unit',
+      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      testMatch: ['**/*.spec.ts'],
+    },
     {
       ...esm,
       displayName: 'e2e',

@@ -3,12 +3,10 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BackupsModule } from './backups/backups.module.js';
-import { BenchModule } from './bench/bench.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
 import { EventBacklogGuard } from './common/event-backlog.guard.js';
 import { JsonBodyGuard } from './common/json-body.guard.js';
-import { loadAppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import type { AppConfigOverrides } from './config/config.provider.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -22,7 +20,6 @@ import { UsersModule } from './users/users.module.js';
 export class AppModule {
   /** The whole application; `overrides` take the place of environment variables (tests). */
   static forRoot(overrides: AppConfigOverrides = {}): DynamicModule {
-    const { benchPublish } = loadAppConfig({ ...process.env, ...overrides });
     return {
       module: AppModule,
       imports: [
@@ -37,7 +34,6 @@ export class AppModule {
         CatalogModule,
         ProgressModule,
         BackupsModule,
-        ...(benchPublish ? [BenchModule] : []),
       ],
       controllers: [HealthController],
       providers: [

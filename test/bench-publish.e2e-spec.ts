@@ -1,11 +1,12 @@
+import { BenchModule } from '../bench/reelay/bench.module.js';
 import { RawSseClient } from './support/sse-client.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 describe('bench publish path', () => {
-  describe('in a normal start', () => {
+  describe('in the product', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ REELAY_BENCH_PUBLISH: undefined });
+      t = await createTestApp();
     });
     afterAll(() => t.close());
 
@@ -19,10 +20,10 @@ describe('bench publish path', () => {
     });
   });
 
-  describe('with REELAY_BENCH_PUBLISH=true', () => {
+  describe("in the bench's own server, its module beside AppModule", () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ REELAY_BENCH_PUBLISH: 'true' });
+      t = await createTestApp({}, [BenchModule]);
     });
     afterAll(() => t.close());
 

@@ -1,4 +1,4 @@
-import { wallClockMs } from '../../src/bench/bench-payload.js';
+import { wallClockMs } from '../reelay/bench-payload.js';
 import { SampleBuffer } from '../lib/stats.js';
 import type { Counts } from './protocol.js';
 

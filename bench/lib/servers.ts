@@ -111,10 +111,10 @@ export interface RunningServer {
 const distBench = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 const SCRIPTS: Record<ServerName, string> = {
-  reelay: distBench('../../src/main.js'),
-  'reelay-redis': distBench('../../src/main.js'),
-  'reelay-2w': distBench('../../src/main.js'),
-  'reelay-postgres': distBench('../../src/main.js'),
+  reelay: distBench('../reelay/reelay-bench-server.js'),
+  'reelay-redis': distBench('../reelay/reelay-bench-server.js'),
+  'reelay-2w': distBench('../reelay/reelay-bench-server.js'),
+  'reelay-postgres': distBench('../reelay/reelay-bench-server.js'),
   'plain-http': distBench('../servers/plain-http.js'),
   'nest-sse': distBench('../servers/nest-sse.js'),
   'plain-socketio': distBench('../servers/plain-socketio.js'),
@@ -310,7 +310,6 @@ export class ServerLauncher {
         ADMIN_PASSWORD: ADMIN_CREDENTIALS.password,
         JWT_SECRET,
         JWT_TTL: '12h',
-        REELAY_BENCH_PUBLISH: 'true',
         ...(variant === undefined
           ? {}
           : {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { benchMediasMessage, paddingFor, wallClockMs } from '../../src/bench/bench-payload.js';
+import { benchMediasMessage, paddingFor, wallClockMs } from '../reelay/bench-payload.js';
 import type { MediasMessage } from '../../src/events/events.types.js';
 
 /**

@@ -36,7 +36,6 @@ describe('loadAppConfig', () => {
         historySize: 10_000,
         historyBytes: 64 * 1024 ** 2,
       },
-      benchPublish: false,
     });
   });
 
@@ -68,7 +67,7 @@ describe('loadAppConfig', () => {
         SSE_MAX_QUEUE_EVENTS: '64',
         SSE_MAX_QUEUE_BYTES: '65536',
         SSE_HISTORY_SIZE: '0',
-        REELAY_BENCH_PUBLISH: 'true',
+        SSE_HISTORY_BYTES: '1g',
       },
       CWD,
     );
@@ -90,8 +89,8 @@ describe('loadAppConfig', () => {
         maxQueueEvents: 64,
         maxQueueBytes: 65536,
         historySize: 0,
+        historyBytes: 1024 ** 3,
       },
-      benchPublish: true,
     });
   });
 
@@ -204,7 +203,7 @@ describe('loadAppConfig', () => {
       ADMIN_PASSWORD: 'short',
       UPLOAD_MAX_BYTES: '0',
       SSE_KEEPALIVE_MS: '5',
-      REELAY_BENCH_PUBLISH: 'maybe',
+      SSE_HISTORY_BYTES: 'lots',
     });
     expect(message.split('\n')).toEqual([
       'Invalid configuration:',
@@ -215,7 +214,7 @@ describe('loadAppConfig', () => {
       '  - JWT_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "soon")',
       `  - UPLOAD_MAX_BYTES must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got "0")`,
       '  - SSE_KEEPALIVE_MS must be a whole number from 10 to 3600000 (got "5")',
-      '  - REELAY_BENCH_PUBLISH must be true or false (got "maybe")',
+      '  - SSE_HISTORY_BYTES must be a size such as 1073741824, 512m or 1g (got "lots")',
     ]);
   });
 

@@ -64,8 +64,6 @@ export interface AppConfig {
   workerIndex?: number;
   /** Streams one user may hold open at once, SSE and Socket.IO together. */
   streamsPerUser: number;
-  /** Mounts the benchmark's publish endpoint; never set in a normal start. */
-  benchPublish: boolean;
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -160,15 +158,6 @@ class EnvReader {
     return fallback;
   }
 
-  flag(name: string): boolean {
-    const raw = this.string(name);
-    if (raw === undefined) return false;
-    if (['1', 'true', 'yes'].includes(raw)) return true;
-    if (['0', 'false', 'no'].includes(raw)) return false;
-    this.errors.push(`${name} must be true or false (got "${raw}")`);
-    return false;
-  }
-
   path(name: string, fallback: string, base: string): string {
     const raw = this.string(name, fallback);
     return isAbsolute(raw) ? raw : resolve(base, raw);
@@ -251,7 +240,6 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
         ? undefined
         : read.integer('REELAY_WORKER_INDEX', 0, 0, 63),
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
-    benchPublish: read.flag('REELAY_BENCH_PUBLISH'),
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,7 +81,11 @@ async function databaseOverride(
  * Boots the whole application on a real port with a fresh data folder, and a fresh database on
  * the engine the tests run on (TEST_ENGINE).
  */
-export async function createTestApp(overrides: AppConfigOverrides = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: AppConfigOverrides = {},
+  /** Modules beside AppModule, as a server composed around it has them (the bench's). */
+  besides: (Type | DynamicModule)[] = [],
+): Promise<TestApp> {
   const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'reelay-test-'));
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -92,6 +97,7 @@ export async function createTestApp(overrides: AppConfigOverrides = {}): Promise
         ...(await databaseOverride(dataDir, overrides)),
         ...overrides,
       }),
+      ...besides,
     ],
   }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({

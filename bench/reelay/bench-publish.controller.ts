@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Principal } from '../access/principal.js';
-import { CurrentPrincipal, ServerAdminOnly } from '../common/auth.decorators.js';
+import type { Principal } from '../../src/access/principal.js';
+import { CurrentPrincipal, ServerAdminOnly } from '../../src/common/auth.decorators.js';
 import { BenchPublishDto, BenchPublishResultDto } from './bench-publish.dto.js';
 import { BenchPublishService } from './bench-publish.service.js';
 
-/** Mounted only when REELAY_BENCH_PUBLISH is set (see AppModule): the benchmark's event source. */
+/** The benchmark's event source, mounted only by the bench's own server (reelay-bench-server.ts). */
 @ApiTags('bench')
 @ApiBearerAuth()
 @ServerAdminOnly()

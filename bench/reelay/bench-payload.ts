@@ -1,4 +1,4 @@
-import type { MediasMessage } from '../events/events.types.js';
+import type { MediasMessage } from '../../src/events/events.types.js';
 
 /** The shape of every benchmark event, so that each server under test sends the same bytes. */
 const TEMPLATE_SEQUENCE = 1_000_000;

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Principal } from '../access/principal.js';
-import { EventsPublisher } from '../events/events.publisher.js';
-import { LibrariesService } from '../libraries/libraries.service.js';
+import type { Principal } from '../../src/access/principal.js';
+import { EventsPublisher } from '../../src/events/events.publisher.js';
+import { LibrariesService } from '../../src/libraries/libraries.service.js';
 import { benchMediasMessage, paddingFor, wallClockMs } from './bench-payload.js';
 import {
   type BenchPublishDto,

@@ -1,0 +1,85 @@
+import { type DynamicModule, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cluster from 'node:cluster';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { configureApp } from './app.setup.js';
+import { ClusterPrimary } from './cluster/cluster-primary.js';
+import { serveHandedConnections } from './cluster/cluster-worker.js';
+import { listenOn } from './common/listen.js';
+import { type AppConfig, ConfigError, loadAppConfig } from './config/app-config.js';
+
+/** A start that failed for a reason the operator can fix; its message says all there is to say. */
+class StartError extends Error {}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    throw new StartError(`DATA_DIR "${dataDir}" cannot be used: ${(error as Error).message}`);
+  }
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+async function listen(app: NestExpressApplication, config: AppConfig): Promise<number> {
+  await app.init();
+  try {
+    await listenOn(app.getHttpServer(), config.port, config.host);
+  } catch (error) {
+    throw new StartError(
+      `Cannot listen on ${urlOf(config.host, config.port)}: ${(error as Error).message}`,
+    );
+  }
+  return (app.getHttpServer().address() as AddressInfo).port;
+}
+
+async function startPrimary(config: AppConfig): Promise<number> {
+  try {
+    return await new ClusterPrimary(config).start();
+  } catch (error) {
+    throw new StartError(
+      `Cannot start ${config.workers} workers on ${urlOf(config.host, config.port)}: ${(error as Error).message}`,
+    );
+  }
+}
+
+async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
+  // Checked before Nest starts, so that a bad value ends the start with its message alone.
+  const config = loadAppConfig(process.env);
+  prepareDataDir(config.dataDir);
+  if (config.workers > 1 && cluster.isPrimary) {
+    const port = await startPrimary(config);
+    new Logger('Reelay').log(
+      `Listening on ${urlOf(config.host, port)} with ${config.workers} workers (API docs at /api/docs)`,
+    );
+    return;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(rootModule());
+  configureApp(app);
+  if (config.workerIndex !== undefined) {
+    await app.init();
+    serveHandedConnections(app);
+    return;
+  }
+  const port = await listen(app, config);
+  new Logger('Reelay').log(`Listening on ${urlOf(config.host, port)} (API docs at /api/docs)`);
+}
+
+/**
+ * Starts the server as `npm start` does: one process, or a cluster's primary and workers
+ * (WORKERS). `rootModule` is the application each serving process runs (AppModule, or a module
+ * composed around it, as the benchmark's server is); a failed start ends the process with its
+ * message and exit code 1.
+ */
+export function runServer(rootModule: () => DynamicModule): void {
+  bootstrap(rootModule).catch((error: unknown) => {
+    const expected = error instanceof ConfigError || error instanceof StartError;
+    console.error(expected ? error.message : error);
+    process.exit(1);
+  });
+}
