@@ -360,11 +360,16 @@ describe('EVENT_BUS=redis: one durable event log shared by every process', () =>
     const beforeFlush = Math.max(highest, ...onA.ids, ...onB.ids);
 
     await redis.flushAll();
-    const made = await createLibraries([a, b, a]);
-    // The readers find the stream gone and seed it again: as long as a recovery may take.
-    await Promise.all(
-      [onA, onB].flatMap((client) => made.map((id) => waitFor(client, id, RECOVERY_MS))),
-    );
+    // Each change waits for its event: while the processes seed Redis again, a change's event
+    // may leave after the next one's when they are made through different processes.
+    const made: string[] = [];
+    for (const server of [a, b, a]) {
+      // oxlint-disable-next-line no-await-in-loop -- one change after another, each seen
+      const [library] = await createLibraries([server]);
+      // oxlint-disable-next-line no-await-in-loop -- as above
+      await Promise.all([onA, onB].map((client) => waitFor(client, library, RECOVERY_MS)));
+      made.push(library);
+    }
     for (const client of [onA, onB]) {
       const afterFlush = made.map((library) => Number(naming(client, library)[0].id));
       expectRisingAbove(afterFlush, beforeFlush);
