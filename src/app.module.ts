@@ -1,23 +1,43 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
+import { AccessService } from './access/access.service.js';
 import { AuthModule } from './auth/auth.module.js';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { TokenStreamAuthenticator } from './auth/token-stream.authenticator.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
 import { EventBacklogGuard } from './common/event-backlog.guard.js';
 import { JsonBodyGuard } from './common/json-body.guard.js';
 import { AppConfigModule } from './config/config.module.js';
-import type { AppConfigOverrides } from './config/config.provider.js';
+import { type AppConfig, eventsOptionsOf } from './config/app-config.js';
+import { APP_CONFIG, type AppConfigOverrides } from './config/config.provider.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
+import {
+  DATABASE_EVENT_STORE,
+  DATABASE_ID_CEILING,
+} from './events/log/database-event-log.providers.js';
+import { StreamSocketMiddleware } from './events/sse/stream-socket.middleware.js';
 import { LibrariesModule } from './libraries/libraries.module.js';
 import { MediaModule } from './media/media.module.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/**
+ * Reelay's own application: every domain module, the events module with Reelay's own ports
+ * (its JWT, its access state, its database), and what Reelay wants on every route: the JWT
+ * guard, the body guards, and no request on a socket that carries a stream.
+ */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   /** The whole application; `overrides` take the place of environment variables (tests). */
   static forRoot(overrides: AppConfigOverrides = {}): DynamicModule {
     return {
@@ -29,7 +49,17 @@ export class AppModule {
         AuthModule,
         UsersModule,
         LibrariesModule,
-        EventsModule,
+        EventsModule.forRoot({
+          imports: [AccessModule],
+          options: {
+            inject: [APP_CONFIG],
+            useFactory: (config: AppConfig) => eventsOptionsOf(config),
+          },
+          authenticator: TokenStreamAuthenticator,
+          access: AccessService,
+          eventStore: DATABASE_EVENT_STORE,
+          idCeiling: DATABASE_ID_CEILING,
+        }),
         MediaModule,
         CatalogModule,
         ProgressModule,
@@ -37,9 +67,16 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useClass: EventBacklogGuard },
       ],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(StreamSocketMiddleware)
+      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }

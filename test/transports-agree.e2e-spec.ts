@@ -53,7 +53,7 @@ interface Viewer {
   filter: string[] | null;
 }
 
-/** The library an event belongs to, read from the message as the API document shapes it. */
+/** The library an event belongs to, read from the message as the event API shapes it. */
 function libraryOf(name: EventName, message: unknown): string | undefined {
   if (name === 'library') return (message as EventMap['library']).library.id;
   if (name === 'backups') return (message as EventMap['backups']).backup.library ?? undefined;

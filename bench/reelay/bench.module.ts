@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../../src/events/events.module.js';
 import { LibrariesModule } from '../../src/libraries/libraries.module.js';
 import { BenchPublishController } from './bench-publish.controller.js';
 import { BenchPublishService } from './bench-publish.service.js';
@@ -9,7 +8,7 @@ import { BenchPublishService } from './bench-publish.service.js';
  * server (reelay-bench-server.ts) composes it with AppModule, so a normal start has no such route.
  */
 @Module({
-  imports: [EventsModule, LibrariesModule],
+  imports: [LibrariesModule],
   controllers: [BenchPublishController],
   providers: [BenchPublishService],
 })

@@ -1,15 +1,18 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AccessModule } from '../access/access.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { ReelayJwtStrategy } from './reelay-jwt.strategy.js';
 import { SIGNING_KEY, SigningSecretRepository } from './signing-secret.repository.js';
 import { TokenService } from './token.service.js';
 
-/** Login, token verification and the global guard. TokenService serves other transports too. */
+/**
+ * Login and token verification: the `reelay-jwt` passport strategy for REST routes, TokenService
+ * for the stream transports (through TokenStreamAuthenticator); AppModule installs JwtAuthGuard
+ * for every route.
+ */
 @Global()
 @Module({
   imports: [AccessModule, UsersModule],
@@ -25,7 +28,7 @@ import { TokenService } from './token.service.js';
         createSecretKey(Buffer.from(await secrets.load(), 'utf8')),
     },
     TokenService,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    ReelayJwtStrategy,
   ],
   exports: [TokenService],
 })

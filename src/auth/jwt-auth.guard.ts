@@ -1,53 +1,64 @@
 import {
-  type CanActivate,
   type ExecutionContext,
   ForbiddenException,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
+import jwt from 'jsonwebtoken';
 import type { Principal } from '../access/principal.js';
 import { IS_PUBLIC, NEEDS_SERVER_ADMIN } from '../common/auth.decorators.js';
-import { extractToken } from './token-extractor.js';
-import { TokenRejected, TokenService } from './token.service.js';
+import { STREAM_ROUTE } from '../events/events.ports.js';
+import { REELAY_JWT } from './reelay-jwt.strategy.js';
+import { TOKEN_FAILURE_MESSAGES, TokenRejected } from './token.service.js';
 
-export type AuthenticatedRequest = Request & { user: Principal; tokenExpiresAt: number };
+export type AuthenticatedRequest = Request & { user: Principal };
 
 /**
- * The global guard: every route needs a valid token unless it is marked @Public(). It verifies
- * with TokenService, as the Socket.IO handshake does, synchronously: a connection storm of
- * event streams passes through here, and each allocation per request counts there.
+ * Reelay's guard for every route (AppModule installs it): a valid token through the `reelay-jwt`
+ * passport strategy, unless the route is @Public() or a stream route (the events module
+ * authenticates those itself); @ServerAdminOnly() routes need a server admin. Refusals say why,
+ * in the same words as the stream routes.
  */
 @Injectable()
-export class JwtAuthGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly tokens: TokenService,
-  ) {}
+export class JwtAuthGuard extends AuthGuard(REELAY_JWT) {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
 
-  canActivate(context: ExecutionContext): boolean {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const { principal, expiresAt } = this.verify(request);
-    request.user = principal;
-    request.tokenExpiresAt = expiresAt;
+    if (this.reflector.getAllAndOverride<boolean>(STREAM_ROUTE, targets)) return true;
+    await super.canActivate(context);
+    const { user } = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (
       this.reflector.getAllAndOverride<boolean>(NEEDS_SERVER_ADMIN, targets) &&
-      !principal.isServerAdmin()
+      !user.isServerAdmin()
     ) {
       throw new ForbiddenException('This needs a server admin');
     }
     return true;
   }
 
-  private verify(request: Request): ReturnType<TokenService['verify']> {
-    try {
-      return this.tokens.verify(extractToken(request));
-    } catch (error) {
-      if (error instanceof TokenRejected) throw new UnauthorizedException(error.message);
-      throw error;
-    }
+  /** passport's verdict, in TokenService's words. */
+  override handleRequest<TUser = Principal>(
+    error: unknown,
+    user: TUser | false,
+    info: unknown,
+  ): TUser {
+    if (error instanceof TokenRejected) throw new UnauthorizedException(error.message);
+    if (error) throw error;
+    if (user) return user;
+    throw new UnauthorizedException(TOKEN_FAILURE_MESSAGES[failureOf(info)]);
   }
+}
+
+/** Why passport-jwt found no user: no token, an expired one, or one it could not verify. */
+function failureOf(info: unknown): 'missing' | 'expired' | 'invalid' {
+  if (info instanceof jwt.TokenExpiredError) return 'expired';
+  if (info instanceof Error && info.message === 'No auth token') return 'missing';
+  return 'invalid';
 }

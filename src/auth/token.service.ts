@@ -57,7 +57,7 @@ export class TokenService {
   }
 
   /** The principal of a verified payload; throws TokenRejected for a deleted user. */
-  private principalOf(payload: JwtPayload): Principal {
+  principalOf(payload: JwtPayload): Principal {
     const principal =
       typeof payload.sub === 'string' ? this.access.principalFor(payload.sub) : undefined;
     if (!principal) throw new TokenRejected('unknown-user');

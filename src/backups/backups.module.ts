@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
 import { LibrariesModule } from '../libraries/libraries.module.js';
 import { BackupArchiveAdapter } from './backup-archive.adapter.js';
 import { BackupScheduler } from './backup-scheduler.js';
@@ -9,7 +8,7 @@ import { BackupsService } from './backups.service.js';
 
 /** Backup definitions, their runs and their schedules (backups, backups-files). */
 @Module({
-  imports: [LibrariesModule, EventsModule],
+  imports: [LibrariesModule],
   controllers: [BackupsController],
   providers: [BackupsRepository, BackupArchiveAdapter, BackupsService, BackupScheduler],
 })

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
 import { LibrariesModule } from '../libraries/libraries.module.js';
 import {
   EpisodesController,
@@ -13,7 +12,7 @@ import { CatalogService } from './catalog.service.js';
 
 /** Series and their episodes, movies, people and tags of a library. */
 @Module({
-  imports: [LibrariesModule, EventsModule],
+  imports: [LibrariesModule],
   controllers: [
     SeriesController,
     EpisodesController,

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import type { EventsModuleOptions } from '../events/events.options.js';
 
 export interface SseConfig {
   retryMs: number;
@@ -250,4 +251,17 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     throw new ConfigError(`Invalid configuration:\n  - ${read.errors.join('\n  - ')}`);
   }
   return config;
+}
+
+/** The events module's options as Reelay's own application sets them, from its environment. */
+export function eventsOptionsOf(config: AppConfig): EventsModuleOptions {
+  return {
+    sse: config.sse,
+    streamsPerUser: config.streamsPerUser,
+    bus:
+      config.eventBus === 'redis'
+        ? { kind: 'redis', url: config.redis.url, prefix: config.redis.prefix }
+        : { kind: 'local' },
+    workerIndex: config.workerIndex,
+  };
 }

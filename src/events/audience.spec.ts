@@ -3,7 +3,7 @@ import type { AccessRepository } from '../access/access.repository.js';
 import { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
 import type { GrantedRole, LibraryRole, ServerRole } from '../access/roles.js';
-import { loadAppConfig } from '../config/app-config.js';
+import { eventsOptionsOf, loadAppConfig } from '../config/app-config.js';
 import {
   canReceive,
   forEachRecipient,
@@ -88,7 +88,7 @@ function sampleMessages(library: string | null, userRef: string): [EventName, un
 type PublishingHub = ReturnType<typeof publishingHub>;
 
 function newHub(): PublishingHub {
-  return publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
+  return publishingHub(eventsOptionsOf(loadAppConfig({ SSE_HISTORY_SIZE: '0' })));
 }
 
 function publishAll(hub: PublishingHub, messages: [EventName, unknown][]): PublishedEvent[] {

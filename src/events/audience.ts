@@ -1,5 +1,5 @@
-import type { AccessService } from '../access/access.service.js';
-import type { Principal } from '../access/principal.js';
+import type { StreamAccess } from './events.ports.js';
+import type { StreamPrincipal } from './events.ports.js';
 import { type LibraryRole, roleAtLeast } from '../access/roles.js';
 import type { ReplayResult } from './event-history.js';
 import type { AudienceFacts, EventVariant, PublishedEvent } from './published-event.js';
@@ -8,7 +8,7 @@ import type { AudienceFacts, EventVariant, PublishedEvent } from './published-ev
 export type LibraryFilter = ReadonlySet<string> | null;
 
 /** Whether the principal may receive the event now, by the rules of docs/permissions.md. */
-export function canReceive(principal: Principal, event: AudienceFacts): boolean {
+export function canReceive(principal: StreamPrincipal, event: AudienceFacts): boolean {
   const { library } = event;
   switch (event.audience) {
     case 'library-readers':
@@ -35,7 +35,7 @@ export function variantFor(event: PublishedEvent, isLibraryAdmin: boolean): Even
 }
 
 /** Whether a receiver of this event is admin of its library (decides the variant). */
-export function receiverIsLibraryAdmin(principal: Principal, event: PublishedEvent): boolean {
+export function receiverIsLibraryAdmin(principal: StreamPrincipal, event: PublishedEvent): boolean {
   return (
     event.full === event.forReaders ||
     (event.library !== undefined && principal.isLibraryAdmin(event.library))
@@ -45,7 +45,7 @@ export function receiverIsLibraryAdmin(principal: Principal, event: PublishedEve
 /** Calls `visit` once for each user who may receive the event, with whether they get the full variant. */
 export function forEachRecipient(
   event: PublishedEvent,
-  access: AccessService,
+  access: StreamAccess,
   visit: (userId: string, variant: EventVariant) => void,
 ): void {
   const { library } = event;
@@ -74,7 +74,7 @@ function visitLibrary(
   event: PublishedEvent,
   library: string,
   minimum: LibraryRole,
-  access: AccessService,
+  access: StreamAccess,
   visit: (userId: string, variant: EventVariant) => void,
 ): void {
   const admins = access.serverAdminIds();
@@ -96,7 +96,7 @@ export interface MissedEvents {
 export function missedEvents(
   replay: ReplayResult,
   lastEventId: number,
-  principal: Principal,
+  principal: StreamPrincipal,
   filter: LibraryFilter,
 ): MissedEvents {
   const events = replay.events

@@ -1,6 +1,6 @@
 import type { AccessRepository } from '../access/access.repository.js';
 import { AccessService } from '../access/access.service.js';
-import { loadAppConfig } from '../config/app-config.js';
+import { eventsOptionsOf, loadAppConfig } from '../config/app-config.js';
 import type { LibraryFilter } from './audience.js';
 import { ConnectionRegistry, type EventConnection } from './connection-registry.js';
 import { publishingHub } from './log/volatile-event-store.js';
@@ -35,7 +35,7 @@ function connectionOf(
 
 describe('ConnectionRegistry', () => {
   const access = accessWith();
-  const hub = publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: '0' }));
+  const hub = publishingHub(eventsOptionsOf(loadAppConfig({ SSE_HISTORY_SIZE: '0' })));
 
   it('counts, groups by user and forgets connections', () => {
     const registry = new ConnectionRegistry<ReturnType<typeof connectionOf>>();

@@ -1,11 +1,11 @@
-import type { AccessService } from '../access/access.service.js';
-import type { Principal } from '../access/principal.js';
+import type { StreamAccess } from './events.ports.js';
+import type { StreamPrincipal } from './events.ports.js';
 import { forEachRecipient, type LibraryFilter, passesLibraryFilter } from './audience.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
 /** What the registry needs to know of a transport's connection. */
 export interface EventConnection {
-  readonly principal: Principal;
+  readonly principal: StreamPrincipal;
   readonly filter: LibraryFilter;
   /** When the token that opened it expires (epoch ms): no event reaches it from then on. */
   readonly expiresAt: number;
@@ -71,7 +71,7 @@ export class ConnectionRegistry<C extends EventConnection> implements Iterable<C
    */
   forEachReceiver(
     event: PublishedEvent,
-    access: AccessService,
+    access: StreamAccess,
     deliver: (connection: C, variant: EventVariant) => void,
   ): void {
     if (this.count === 0) return;

@@ -1,4 +1,4 @@
-import { loadAppConfig } from '../config/app-config.js';
+import { eventsOptionsOf, loadAppConfig } from '../config/app-config.js';
 import { EVENT_CATALOG, EVENT_NAMES, type EventMap, type EventName } from './event-catalog.js';
 import { publishingHub } from './log/volatile-event-store.js';
 import type { ServerLibrary } from './events.types.js';
@@ -16,7 +16,7 @@ const library: ServerLibrary = {
 
 const item = { id: 'x', library: 'lib-1', name: 'n' };
 
-/** One message per event type, with the wrapper key and library the API document gives it. */
+/** One message per event type, with the wrapper key and library the event API gives it (README, "The event API"). */
 const SAMPLES: { [N in EventName]: [key: string, message: EventMap[N], library?: string] } = {
   library: ['Library', { action: 'Added', library }, 'lib-1'],
   'library-status': ['LibraryStatus', { library: 'lib-1', message: 'scan', progress: 3 }, 'lib-1'],
@@ -53,7 +53,7 @@ const SAMPLES: { [N in EventName]: [key: string, message: EventMap[N], library?:
 type PublishingHub = ReturnType<typeof publishingHub>;
 
 function hubWithHistory(size = 100): PublishingHub {
-  return publishingHub(loadAppConfig({ SSE_HISTORY_SIZE: String(size) }));
+  return publishingHub(eventsOptionsOf(loadAppConfig({ SSE_HISTORY_SIZE: String(size) })));
 }
 
 function publishSample(hub: PublishingHub, name: EventName): PublishedEvent {

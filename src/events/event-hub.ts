@@ -1,19 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Observable, Subject } from 'rxjs';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.provider.js';
-import {
-  EVENT_CATALOG,
-  type EventDefinition,
-  type EventMap,
-  type EventName,
-} from './event-catalog.js';
+import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
+import type { EventCatalog } from './event-catalog.js';
 import { EventHistory, type ReplayResult } from './event-history.js';
 import { wireForms } from './http-chunk.js';
 import type { EncodedEvent, RestoredLog, StoredEvent } from './log/event-store.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
-function buildVariant(name: EventName, id: number, data: string): EventVariant {
+function buildVariant(name: string, id: number, data: string): EventVariant {
   return { data, ...wireForms(`event: ${name}\nid: ${id}\ndata: ${data}\n\n`) };
 }
 
@@ -37,7 +31,10 @@ export class EventHub {
    */
   readonly gaps$: Observable<string> = this.gaps.asObservable();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
+    @Inject(EVENTS_CATALOG) private readonly catalog: EventCatalog,
+  ) {
     this.historySize = config.sse.historySize;
     this.history = new EventHistory({
       maxEvents: config.sse.historySize,
@@ -50,8 +47,9 @@ export class EventHub {
   }
 
   /** The message as it goes out, to admins and to readers, and the facts its audience needs. */
-  encode<N extends EventName>(name: N, message: EventMap[N]): EncodedEvent {
-    const definition = EVENT_CATALOG[name] as EventDefinition<EventMap[N]>;
+  encode(name: string, message: unknown): EncodedEvent {
+    const definition = this.catalog[name];
+    if (definition === undefined) throw new Error(`no event type ${name} in the catalog`);
     const readerMessage = definition.forReaders?.(message);
     return {
       name,
@@ -69,7 +67,7 @@ export class EventHub {
    * history starts again from it, so that resumes from before the gap get `resync` too.
    */
   deliver(stored: StoredEvent): PublishedEvent {
-    const event = toPublished(stored);
+    const event = toPublished(stored, this.catalog);
     if (stored.id !== this.lastId + 1) {
       this.history.clear();
       this.announceGap(`events before ${stored.id} may have been missed; reload your state`);
@@ -88,8 +86,8 @@ export class EventHub {
   restore({ lastId, events }: RestoredLog): void {
     const newestFirst: PublishedEvent[] = [];
     for (const stored of events.slice(-this.historySize).toReversed()) {
-      if (stored.id !== lastId - newestFirst.length || !(stored.name in EVENT_CATALOG)) break;
-      newestFirst.push(toPublished(stored));
+      if (stored.id !== lastId - newestFirst.length || !(stored.name in this.catalog)) break;
+      newestFirst.push(toPublished(stored, this.catalog));
     }
     this.history.clear();
     for (const event of newestFirst.toReversed()) this.history.add(event);
@@ -107,12 +105,12 @@ export class EventHub {
   }
 }
 
-function toPublished(stored: StoredEvent): PublishedEvent {
+function toPublished(stored: StoredEvent, catalog: EventCatalog): PublishedEvent {
   const full = buildVariant(stored.name, stored.id, stored.data);
   return {
     id: stored.id,
     name: stored.name,
-    audience: EVENT_CATALOG[stored.name].audience,
+    audience: catalog[stored.name].audience,
     library: stored.library ?? undefined,
     owner: stored.owner ?? undefined,
     full,

@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Req, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ServerAdminOnly } from '../common/auth.decorators.js';
+import { STREAM_ROUTE } from './events.ports.js';
+import { StreamGuard, type StreamHttpRequest } from './sse/stream.guard.js';
 import { EventHub } from './event-hub.js';
 import { SocketService } from './socket/socket.service.js';
 import type { ConnectionStats } from './connection-registry.js';
@@ -14,7 +15,9 @@ export interface EventStats {
 
 @ApiTags('events')
 @ApiBearerAuth()
-@ServerAdminOnly()
+// Authenticated like the streams (through the port), so that any host's admins are the ones.
+@SetMetadata(STREAM_ROUTE, true)
+@UseGuards(StreamGuard)
 @Controller('events')
 export class EventsController {
   constructor(
@@ -25,7 +28,10 @@ export class EventsController {
 
   /** Live figures of the event system, for operators and tests. */
   @Get('stats')
-  stats(): EventStats {
+  stats(@Req() request: StreamHttpRequest): EventStats {
+    if (!request.streamIdentity.principal.isServerAdmin()) {
+      throw new ForbiddenException('This needs a server admin');
+    }
     return {
       lastEventId: this.hub.lastEventId,
       sse: this.sse.stats,

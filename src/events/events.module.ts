@@ -1,70 +1,107 @@
-import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { AccessModule } from '../access/access.module.js';
+import {
+  type DynamicModule,
+  type InjectionToken,
+  Module,
+  type ModuleMetadata,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { EventHub } from './event-hub.js';
+import { EventStreams } from './event-streams.js';
 import { EventsController } from './events.controller.js';
+import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
+import { EVENT_CATALOG, type EventCatalog } from './event-catalog.js';
+import { StreamAccess, StreamAuthenticator } from './events.ports.js';
 import { EventsPublisher } from './events.publisher.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.provider.js';
-import { AccessService } from '../access/access.service.js';
 import { EventBus } from './log/event-bus.js';
-import { EventIdCeilingRepository } from './log/event-id-ceiling.repository.js';
+import { EventIdCeiling, VolatileIdCeiling } from './log/event-id-ceiling.js';
 import { EventStore } from './log/event-store.js';
 import { LocalEventBus } from './log/local-event-bus.js';
 import { RedisEventBus } from './log/redis-event-bus.js';
-import { SqliteEventStore } from './log/sqlite-event-store.js';
-import { PostgresEventStore } from './log/postgres-event-store.js';
-import { DatabaseService } from '../database/database.service.js';
+import { VolatileEventStore } from './log/volatile-event-store.js';
 import { SocketGateway } from './socket/socket.gateway.js';
 import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
 import { SseService } from './sse/sse.service.js';
-import { StreamSocketMiddleware } from './sse/stream-socket.middleware.js';
+import { StreamGuard } from './sse/stream.guard.js';
 import { StreamQuota } from './stream-quota.js';
 
+/** How a host registers the events module: its options, and what fills its ports. */
+export interface EventsModuleRegistration {
+  /** Modules whose exports the factories and the ports below inject. */
+  imports?: ModuleMetadata['imports'];
+  /** The options, or how to build them from the host's providers. */
+  options:
+    | { useValue: EventsModuleOptions }
+    | {
+        useFactory: (...args: never[]) => EventsModuleOptions | Promise<EventsModuleOptions>;
+        inject?: InjectionToken[];
+      };
+  /**
+   * The event types delivered: Reelay's catalog (the default), or a host's that extends it with
+   * rows of its own (`{ ...EVENT_CATALOG, note: defineEvent<Note>()({ ... }) }`).
+   */
+  catalog?: EventCatalog;
+  /** The authentication port: a class, built here with what `imports` export. */
+  authenticator: Type<StreamAuthenticator>;
+  /** The access port: a provider of the host's that implements StreamAccess. */
+  access: InjectionToken;
+  /**
+   * Where the embedded bus keeps its events past the process (a provider of EventStore); by
+   * default nowhere: ids start again at 1 with the process, and resumes across it resync.
+   */
+  eventStore?: Provider;
+  /** Where the Redis bus keeps its id ceiling (a provider of EventIdCeiling); by default memory. */
+  idCeiling?: Provider;
+}
+
 /**
- * The real-time event system. Domain modules import it for EventsPublisher, its only export;
- * the hub, the audience rules and the transports stay inside.
+ * The real-time event system, for Reelay's application and for a host that embeds it. Domain
+ * modules inject EventsPublisher (the module is global), and a host's own `@Sse()` routes
+ * EventStreams; the hub, the audience rules and the transports stay inside. It installs no app-wide guard, middleware or filter: its own routes
+ * carry their guard (StreamGuard). A host that hands streams their sockets (`handover`) may
+ * apply StreamSocketMiddleware to its routes, as Reelay does.
  */
-@Module({
-  imports: [AccessModule],
-  controllers: [SseController, EventsController],
-  providers: [
-    {
-      provide: EventStore,
-      inject: [DatabaseService, APP_CONFIG],
-      useFactory: (database: DatabaseService, config: AppConfig): EventStore =>
-        database.engine === 'postgres'
-          ? new PostgresEventStore(database, config)
-          : new SqliteEventStore(database, config),
-    },
-    EventIdCeilingRepository,
-    EventHub,
-    {
-      provide: EventBus,
-      inject: [APP_CONFIG, EventHub, EventStore, AccessService, EventIdCeilingRepository],
-      useFactory: (
-        config: AppConfig,
-        hub: EventHub,
-        store: EventStore,
-        access: AccessService,
-        ceiling: EventIdCeilingRepository,
-      ): EventBus =>
-        config.eventBus === 'redis'
-          ? new RedisEventBus(config, hub, access, ceiling)
-          : new LocalEventBus(hub, store),
-    },
-    EventsPublisher,
-    StreamQuota,
-    SseService,
-    SocketService,
-    SocketGateway,
-  ],
-  exports: [EventsPublisher],
-})
-export class EventsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(StreamSocketMiddleware)
-      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+@Module({})
+export class EventsModule {
+  static forRoot(registration: EventsModuleRegistration): DynamicModule {
+    return {
+      module: EventsModule,
+      global: true,
+      imports: registration.imports ?? [],
+      controllers: [SseController, EventsController],
+      providers: [
+        { provide: EVENTS_OPTIONS, ...registration.options },
+        { provide: EVENTS_CATALOG, useValue: registration.catalog ?? EVENT_CATALOG },
+        { provide: StreamAuthenticator, useClass: registration.authenticator },
+        { provide: StreamAccess, useExisting: registration.access },
+        registration.eventStore ?? { provide: EventStore, useClass: VolatileEventStore },
+        registration.idCeiling ?? { provide: EventIdCeiling, useClass: VolatileIdCeiling },
+        EventHub,
+        {
+          provide: EventBus,
+          inject: [EVENTS_OPTIONS, EventHub, EventStore, StreamAccess, EventIdCeiling],
+          useFactory: (
+            options: EventsModuleOptions,
+            hub: EventHub,
+            store: EventStore,
+            access: StreamAccess,
+            ceiling: EventIdCeiling,
+          ): EventBus =>
+            options.bus.kind === 'redis'
+              ? new RedisEventBus(options, hub, access, ceiling)
+              : new LocalEventBus(hub, store),
+        },
+        EventsPublisher,
+        EventStreams,
+        StreamQuota,
+        StreamGuard,
+        SseService,
+        SocketService,
+        SocketGateway,
+      ],
+      // SseService for StreamSocketMiddleware, which an application applies to its own routes.
+      exports: [EventsPublisher, EventStreams, SseService],
+    };
   }
 }

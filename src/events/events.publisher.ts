@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventCatalog, EventMap, EventName, MessageOf } from './event-catalog.js';
+import { EVENTS_CATALOG } from './events.options.js';
 import type {
   BackupFileProgress,
   BackupWithStatus,
@@ -33,7 +35,31 @@ function withoutSecrets(library: ServerLibrary): ServerLibrary {
  */
 @Injectable()
 export class EventsPublisher {
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    @Inject(EVENTS_CATALOG) private readonly catalog: EventCatalog,
+  ) {}
+
+  /**
+   * Publishes an event of a host's own catalog (one that extends Reelay's, given to
+   * `EventsModule.forRoot`): `publishIn(HOST_EVENTS, 'note', message)`, its message checked
+   * against that catalog's row.
+   */
+  publishIn<C extends EventCatalog, N extends keyof C & string>(
+    catalog: C,
+    name: N,
+    message: MessageOf<C[N]>,
+  ): void {
+    if (this.catalog[name] !== catalog[name]) {
+      throw new Error(`${name} is not an event type of the catalog this module delivers`);
+    }
+    this.bus.publish(name, message);
+  }
+
+  /** Reelay's own event types, each checked against its catalog row. */
+  private send<N extends EventName>(name: N, message: EventMap[N]): void {
+    this.bus.publish(name, message);
+  }
 
   /**
    * Resolves once the events this process published so far went out here too (at most
@@ -50,61 +76,61 @@ export class EventsPublisher {
   }
 
   library(action: ElementAction, library: ServerLibrary): void {
-    this.bus.publish('library', { action, library: withoutSecrets(library) });
+    this.send('library', { action, library: withoutSecrets(library) });
   }
 
   libraryStatus(library: string, message: string, progress?: number): void {
-    this.bus.publish(
+    this.send(
       'library-status',
       progress === undefined ? { message, library } : { message, library, progress },
     );
   }
 
   medias(library: string, medias: MediaWithAction[]): void {
-    this.bus.publish('medias', { library, medias });
+    this.send('medias', { library, medias });
   }
 
   uploadProgress(progress: UploadProgressMessage): void {
-    this.bus.publish('upload_progress', progress);
+    this.send('upload_progress', progress);
   }
 
   convertProgress(progress: ConvertMessage): void {
-    this.bus.publish('convert_progress', progress);
+    this.send('convert_progress', progress);
   }
 
   episodes(library: string, episodes: EpisodeWithAction[]): void {
-    this.bus.publish('episodes', { library, episodes });
+    this.send('episodes', { library, episodes });
   }
 
   series(library: string, series: SerieWithAction[]): void {
-    this.bus.publish('series', { library, series });
+    this.send('series', { library, series });
   }
 
   movies(library: string, movies: MovieWithAction[]): void {
-    this.bus.publish('movies', { library, movies });
+    this.send('movies', { library, movies });
   }
 
   people(library: string, people: PersonWithAction[]): void {
-    this.bus.publish('people', { library, people });
+    this.send('people', { library, people });
   }
 
   tags(library: string, tags: TagWithAction[]): void {
-    this.bus.publish('tags', { library, tags });
+    this.send('tags', { library, tags });
   }
 
   backups(backup: BackupWithStatus): void {
-    this.bus.publish('backups', { backup });
+    this.send('backups', { backup });
   }
 
   backupsFiles(progress: BackupFileProgress): void {
-    this.bus.publish('backups-files', progress);
+    this.send('backups-files', progress);
   }
 
   mediaProgress(library: string, progress: MediaProgress): void {
-    this.bus.publish('media_progress', { library, progress });
+    this.send('media_progress', { library, progress });
   }
 
   mediaRating(library: string, rating: MediaRating): void {
-    this.bus.publish('media_rating', { library, rating });
+    this.send('media_rating', { library, rating });
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The event messages of Reelay's real-time API (GET /sse and Socket.IO), as the API document
- * names and shapes them; the names, wrapper keys and maps derive from the catalog
+ * The event messages of Reelay's real-time API (GET /sse and Socket.IO; README, "The event
+ * API"); the names, wrapper keys and maps derive from the catalog
  * (event-catalog.ts, whose types clients may import as types). This file has no runtime
  * dependencies.
  * Timestamps are epoch milliseconds.

@@ -1,4 +1,4 @@
-import type { AudienceRule, EventName } from './event-catalog.js';
+import type { AudienceRule } from './event-catalog.js';
 import type { WireForms } from './http-chunk.js';
 
 /** The facts the audience rule needs about one event. */
@@ -20,7 +20,7 @@ export interface EventVariant extends WireForms {
 /** An event as the hub stamped it: global id, audience facts, and its prebuilt wire forms. */
 export interface PublishedEvent extends AudienceFacts {
   readonly id: number;
-  readonly name: EventName;
+  readonly name: string;
   /** What the library's admins (and every audience of events without a reader view) get. */
   readonly full: EventVariant;
   /** What readers who are not the library's admin get; the same object when nothing is hidden. */

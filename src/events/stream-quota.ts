@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.provider.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
 
 /**
  * How many streams each user holds open, over both transports, against `STREAMS_PER_USER`: one
@@ -11,7 +10,7 @@ export class StreamQuota {
   private readonly openByUser = new Map<string, number>();
   readonly limit: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(EVENTS_OPTIONS) config: EventsModuleOptions) {
     this.limit = config.streamsPerUser;
   }
 

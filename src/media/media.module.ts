@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
 import { LibrariesModule } from '../libraries/libraries.module.js';
 import { FfmpegAdapter } from './ffmpeg.adapter.js';
 import { MediaController } from './media.controller.js';
@@ -16,7 +15,7 @@ import { MultipartAdapter } from './multipart.adapter.js';
 
 /** Medias of a library: metadata, files (streamed with Range), uploads, scans, conversions. */
 @Module({
-  imports: [LibrariesModule, EventsModule],
+  imports: [LibrariesModule],
   controllers: [
     MediaController,
     MediaUploadController,

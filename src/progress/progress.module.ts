@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
 import { LibrariesModule } from '../libraries/libraries.module.js';
 import { ProgressController } from './progress.controller.js';
 import { ProgressRepository } from './progress.repository.js';
@@ -7,7 +6,7 @@ import { ProgressService } from './progress.service.js';
 
 /** Each user's playback position and rating of medias (media_progress, media_rating). */
 @Module({
-  imports: [LibrariesModule, EventsModule],
+  imports: [LibrariesModule],
   controllers: [ProgressController],
   providers: [ProgressRepository, ProgressService],
 })

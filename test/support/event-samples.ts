@@ -3,8 +3,8 @@ import type { EventMap, EventName, KeyOf, ReelayCatalog } from '../../src/events
 import type { ServerLibrary } from '../../src/events/events.types.js';
 
 /**
- * The 14 event names of the API document, with the key that wraps each message in `data`,
- * written from the document: a catalog row whose key differs from it does not compile.
+ * The 14 event names of the event API (README, "The event API"), with the key that wraps each
+ * message in `data`, written from it: a catalog row whose key differs does not compile.
  */
 export const WRAPPER_KEYS: { [N in EventName]: KeyOf<ReelayCatalog[N]> } = {
   library: 'Library',

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
-import { loadAppConfig } from '../../config/app-config.js';
+import { eventsOptionsOf, loadAppConfig } from '../../config/app-config.js';
 import { DatabaseService } from '../../database/database.service.js';
 import { eventWeight } from '../history-budget.js';
 import type { DatabaseEventStore } from './database-event-store.js';
@@ -64,7 +64,8 @@ interface Engine {
 const sqliteEngine = (): Engine => ({
   name: 'sqlite',
   environment: (dataDir) => Promise.resolve({ DATA_DIR: dataDir }),
-  createStore: (database, history) => new SqliteEventStore(database, loadAppConfig(history)),
+  createStore: (database, history) =>
+    new SqliteEventStore(database, eventsOptionsOf(loadAppConfig(history))),
   refuseEventThree: async (database) => {
     await sql`CREATE TEMP TRIGGER refuse_three BEFORE INSERT ON event_log WHEN NEW.id = 3
               BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`.execute(database.db);
@@ -82,7 +83,8 @@ function postgresEngine(): Engine {
       database ??= await createTestDatabase();
       return { DATA_DIR: dataDir, DATABASE_URL: database.url };
     },
-    createStore: (service, history) => new PostgresEventStore(service, loadAppConfig(history)),
+    createStore: (service, history) =>
+      new PostgresEventStore(service, eventsOptionsOf(loadAppConfig(history))),
     refuseEventThree: async (service) => {
       await sql`CREATE FUNCTION refuse_three() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'disk trouble'; END $$`.execute(service.db);

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { EventLogTable } from '../../database/schema.js';
-import type { EventName } from '../event-catalog.js';
 import { eventWeight, HistoryBudget, type HistoryLimits } from '../history-budget.js';
 import { EventStore, type RestoredLog, type StoredEvent } from './event-store.js';
 
@@ -177,7 +176,7 @@ function toRow(event: StoredEvent): EventLogTable {
 function fromRow(row: EventLogTable): StoredEvent {
   return {
     id: row.id,
-    name: row.name as EventName,
+    name: row.name,
     data: row.data,
     readerData: row.reader_data,
     library: row.library,

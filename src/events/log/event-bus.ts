@@ -1,5 +1,3 @@
-import type { EventMap, EventName } from '../event-catalog.js';
-
 /** Whether the bus can take and deliver events now, and if not, what it waits for. */
 export interface BusHealth {
   up: boolean;
@@ -16,8 +14,11 @@ export interface BusHealth {
  * Redis bus (RedisEventBus) appends them to one Redis Stream that every process reads back.
  */
 export abstract class EventBus {
-  /** Publishes a message; the hub delivers it once it has its id (at once, or a moment later). */
-  abstract publish<N extends EventName>(name: N, message: EventMap[N]): void;
+  /**
+   * Publishes a message of an event type of the module's catalog (EventsPublisher checks its
+   * type); the hub delivers it once it has its id (at once, or a moment later).
+   */
+  abstract publish(name: string, message: unknown): void;
 
   /**
    * Resolves once every event this process published so far has been delivered here, or after

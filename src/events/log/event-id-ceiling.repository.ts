@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import { DatabaseService } from '../../database/database.service.js';
+import { EventIdCeiling } from './event-id-ceiling.js';
 
 /**
- * The highest id the Redis bus may have issued, kept in the database (`event_log_state.reserved`)
- * so that a Redis that lost its data is seeded above it and never issues an id twice. Shared by
- * every process on the database; it only ever rises.
+ * Reelay's event id ceiling (see EventIdCeiling), in the database (`event_log_state.reserved`):
+ * shared by every process on the database.
  */
 @Injectable()
-export class EventIdCeilingRepository {
-  constructor(private readonly database: DatabaseService) {}
+export class EventIdCeilingRepository extends EventIdCeiling {
+  constructor(private readonly database: DatabaseService) {
+    super();
+  }
 
   async current(): Promise<number> {
     const row = await this.database.db
@@ -20,7 +22,6 @@ export class EventIdCeilingRepository {
     return row.reserved;
   }
 
-  /** Raises the ceiling to at least `atLeast`; returns it as it now stands. */
   async raise(atLeast: number): Promise<number> {
     const row = await this.database.db
       .updateTable('event_log_state')

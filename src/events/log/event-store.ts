@@ -1,8 +1,7 @@
-import type { EventName } from '../event-catalog.js';
-
 /** An event as the hub encodes it, before it has an id: all its bytes but the frame's `id:`. */
 export interface EncodedEvent {
-  name: EventName;
+  /** A name of the module's catalog. */
+  name: string;
   /** The wrapped message as one line of JSON, as the library's admins got it. */
   data: string;
   /** What readers who are not its admins got; null when it is `data`. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { PoolClient } from 'pg';
-import { type AppConfig, ConfigError } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { ConfigError } from '../../config/app-config.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { DatabaseService } from '../../database/database.service.js';
 import type { Database, EventLogTable } from '../../database/schema.js';
 import { DatabaseEventStore, type LogState, RESERVATION } from './database-event-store.js';
@@ -32,7 +32,7 @@ export class PostgresEventStore extends DatabaseEventStore {
 
   constructor(
     private readonly database: DatabaseService,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
   ) {
     super({ maxEvents: config.sse.historySize, maxBytes: config.sse.historyBytes });
     this.db = database.db;

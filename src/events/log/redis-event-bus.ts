@@ -8,15 +8,13 @@ import {
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
-import { type AccessChange, AccessService } from '../../access/access.service.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { StreamAccess } from '../events.ports.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { EventHub } from '../event-hub.js';
 import { eventWeight, HistoryBudget } from '../history-budget.js';
-import type { EventMap, EventName } from '../event-catalog.js';
 import { type BusHealth, EventBus } from './event-bus.js';
 import type { StoredEvent } from './event-store.js';
-import { EventIdCeilingRepository } from './event-id-ceiling.repository.js';
+import { EventIdCeiling } from './event-id-ceiling.js';
 
 /** Ids reserved in the database at a time: a Redis that lost its data skips at most this many. */
 const RESERVATION = 1000;
@@ -110,7 +108,7 @@ function fieldsOf(fields: string[]): Record<string, string> {
 function toStored(id: number, fields: Record<string, string>): StoredEvent {
   return {
     id,
-    name: fields.n as EventName,
+    name: fields.n,
     data: fields.d,
     readerData: fields.r === '' ? null : fields.r,
     library: fields.l === '' ? null : fields.l,
@@ -154,13 +152,14 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
   private subscription?: Subscription;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
     private readonly hub: EventHub,
-    private readonly access: AccessService,
-    private readonly ceiling: EventIdCeilingRepository,
+    private readonly access: StreamAccess,
+    private readonly ceiling: EventIdCeiling,
   ) {
     super();
-    const { prefix, url } = config.redis;
+    if (config.bus.kind !== 'redis') throw new Error('the Redis bus needs bus settings for Redis');
+    const { prefix, url } = config.bus;
     this.keys = {
       counter: `${prefix}:events:counter`,
       ceiling: `${prefix}:events:ceiling`,
@@ -222,7 +221,7 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
     this.commands.disconnect();
   }
 
-  publish<N extends EventName>(name: N, message: EventMap[N]): void {
+  publish(name: string, message: unknown): void {
     const encoded = this.hub.encode(name, message);
     this.enqueue({
       kind: EVENT,
@@ -268,7 +267,7 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
   }
 
   /** Sends this process's access change to the others, in order with its events. */
-  private sendChange(change: AccessChange): void {
+  private sendChange(change: unknown): void {
     this.enqueue({
       kind: CONTROL,
       args: [CONTROL, '', JSON.stringify(change), '', '', '', this.origin],
@@ -434,7 +433,7 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
       this.lastEventRead = stored.id;
       this.hub.deliver(stored);
     } else if (record.k === CONTROL && record.p !== this.origin) {
-      this.access.apply(JSON.parse(record.d) as AccessChange);
+      this.access.apply(JSON.parse(record.d) as unknown);
     }
   }
 

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { DatabaseService } from '../../database/database.service.js';
 import type { EventLogTable } from '../../database/schema.js';
 import { DatabaseEventStore, type LogState, RESERVATION } from './database-event-store.js';
@@ -23,7 +22,7 @@ export class SqliteEventStore extends DatabaseEventStore {
   };
   private reserved = 0;
 
-  constructor(database: DatabaseService, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(database: DatabaseService, @Inject(EVENTS_OPTIONS) config: EventsModuleOptions) {
     super({ maxEvents: config.sse.historySize, maxBytes: config.sse.historyBytes });
     if (!database.sqlite) throw new Error('the SQLite event log needs the SQLite database');
     const sqlite = database.sqlite;

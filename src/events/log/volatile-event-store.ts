@@ -1,6 +1,6 @@
-import type { AppConfig } from '../../config/app-config.js';
+import type { EventsModuleOptions } from '../events.options.js';
 import { EventHub } from '../event-hub.js';
-import type { EventMap, EventName } from '../event-catalog.js';
+import { EVENT_CATALOG, type EventMap, type EventName } from '../event-catalog.js';
 import type { PublishedEvent } from '../published-event.js';
 import { EventStore, type RestoredLog } from './event-store.js';
 import { LocalEventBus } from './local-event-bus.js';
@@ -25,10 +25,10 @@ export class VolatileEventStore extends EventStore {
  * For unit tests: a hub whose `publish` goes through the embedded bus on a volatile store, which
  * never holds an event back.
  */
-export function publishingHub(config: AppConfig): EventHub & {
+export function publishingHub(options: EventsModuleOptions): EventHub & {
   publish<N extends EventName>(name: N, message: EventMap[N]): PublishedEvent;
 } {
-  const hub = new EventHub(config);
+  const hub = new EventHub(options, EVENT_CATALOG);
   const bus = new LocalEventBus(hub, new VolatileEventStore());
   const publish = <N extends EventName>(name: N, message: EventMap[N]): PublishedEvent => {
     const event = bus.publish(name, message);

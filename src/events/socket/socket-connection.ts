@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import type { Principal } from '../../access/principal.js';
+import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
 import type { QueueLimits } from '../sse/sse-connection.js';
 import { laggedPacket, type SocketPacket } from './socket-packets.js';
@@ -25,7 +25,7 @@ export class SocketConnection {
 
   constructor(
     readonly socket: Socket,
-    readonly principal: Principal,
+    readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
     private readonly limits: QueueLimits,

@@ -1,34 +1,11 @@
 import { BadRequestException } from '@nestjs/common';
-import { handshakeOptions, handshakeToken, type HandshakeSources } from './socket-handshake.js';
+import { handshakeOptions, type HandshakeSources } from './socket-handshake.js';
 
 const sources = (overrides: Partial<HandshakeSources> = {}): HandshakeSources => ({
   auth: {},
   headers: {},
   query: {},
   ...overrides,
-});
-
-describe('handshakeToken', () => {
-  it('takes the header, then the cookie, then the query', () => {
-    const all = sources({
-      headers: { authorization: 'Bearer from-header', cookie: 'theme=dark; token=from-cookie' },
-      query: { token: 'from-query' },
-    });
-    expect(handshakeToken(all)).toBe('from-header');
-    expect(handshakeToken({ ...all, headers: { cookie: 'token=from-cookie' } })).toBe(
-      'from-cookie',
-    );
-    expect(handshakeToken({ ...all, headers: { cookie: 'theme=dark' } })).toBe('from-query');
-    expect(handshakeToken({ ...all, headers: {} })).toBe('from-query');
-    expect(handshakeToken(sources())).toBeUndefined();
-  });
-
-  it('never reads auth.token, which arrives only once the engine.io session exists', () => {
-    expect(handshakeToken(sources({ auth: { token: 'from-auth' } }))).toBeUndefined();
-    expect(handshakeToken(sources({ auth: { token: 'from-auth' }, query: { token: 'q' } }))).toBe(
-      'q',
-    );
-  });
 });
 
 describe('handshakeOptions', () => {

@@ -1,6 +1,4 @@
-import { parseCookie } from 'cookie';
 import type { IncomingHttpHeaders } from 'node:http';
-import { extractToken } from '../../auth/token-extractor.js';
 import type { LibraryFilter } from '../audience.js';
 import { parseLastEventId, parseLibraryFilter } from '../sse/sse-query.js';
 
@@ -21,17 +19,6 @@ export interface HandshakeSources extends RequestSources {
    * once the engine.io session exists, so it carries options, never the token.
    */
   auth: Record<string, unknown>;
-}
-
-/**
- * The token where HTTP requests may carry it: the `Authorization` header, the `token` cookie or
- * the `token` query parameter. `auth.token` is not read: a session must not exist without one.
- */
-export function handshakeToken({ headers, query }: RequestSources): string | undefined {
-  // Parsed here rather than by an engine.io middleware: engine.io keeps each upgrade request for
-  // the socket's whole life, and cookie-parser's additions to it cost 1.6 KB of heap.
-  const cookies = headers.cookie === undefined ? undefined : parseCookie(headers.cookie);
-  return extractToken({ headers, cookies, query });
 }
 
 export interface HandshakeOptions {

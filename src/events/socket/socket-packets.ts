@@ -1,4 +1,3 @@
-import type { EventName } from '../event-catalog.js';
 import type { LaggedEvent, ResyncEvent } from '../events.types.js';
 
 /**
@@ -19,7 +18,7 @@ export interface SocketPacket {
 }
 
 /** `socket.emit(name, data, id)`: a client handler receives `(data, id)`. */
-export function eventPacket(name: EventName, id: number, data: string): SocketPacket {
+export function eventPacket(name: string, id: number, data: string): SocketPacket {
   return packet(`2[${JSON.stringify(name)},${data},${id}]`);
 }
 

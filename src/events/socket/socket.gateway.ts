@@ -2,8 +2,7 @@ import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '
 import type { Server, Socket } from 'socket.io';
 import { Inject } from '@nestjs/common';
 import { engineSessionId } from '../../cluster/engine-session-id.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { engineAdmission } from './engine-admission.js';
 import { HandshakeRefused, SocketService } from './socket.service.js';
 
@@ -42,7 +41,7 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 export class SocketGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket> {
   constructor(
     private readonly sockets: SocketService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EVENTS_OPTIONS) private readonly config: EventsModuleOptions,
   ) {}
 
   afterInit(server: Server): void {

@@ -9,12 +9,14 @@ import {
 import { STATUS_CODES } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { AccessService } from '../../access/access.service.js';
-import type { Principal } from '../../access/principal.js';
-import { TokenRejected, TokenService } from '../../auth/token.service.js';
+import {
+  StreamAccess,
+  StreamAuthenticator,
+  type StreamPrincipal,
+  StreamRefused,
+} from '../events.ports.js';
 import type { ErrorBody } from '../../common/http-exception.filter.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { missedEvents } from '../audience.js';
 import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
@@ -24,7 +26,6 @@ import { StreamQuota } from '../stream-quota.js';
 import { SocketConnection } from './socket-connection.js';
 import {
   handshakeOptions,
-  handshakeToken,
   type HandshakeOptions,
   type RequestSources,
 } from './socket-handshake.js';
@@ -38,7 +39,7 @@ export class HandshakeRefused extends Error {
 }
 
 interface Session extends HandshakeOptions {
-  principal: Principal;
+  principal: StreamPrincipal;
   expiresAt: number;
   /** Gives back the socket's place in the user's stream quota; once, whichever way it ends. */
   releaseQuota: () => void;
@@ -63,10 +64,10 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   private expiryTimer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
     private readonly hub: EventHub,
-    private readonly access: AccessService,
-    private readonly tokens: TokenService,
+    private readonly access: StreamAccess,
+    private readonly authenticator: StreamAuthenticator,
     private readonly quota: StreamQuota,
   ) {
     this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
@@ -99,7 +100,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
    */
   admit(sources: RequestSources): ErrorBody | undefined {
     try {
-      this.tokens.verify(handshakeToken(sources));
+      this.authenticator.authenticate(sources);
       return undefined;
     } catch (error) {
       return this.refusalBody(error);
@@ -115,7 +116,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     const { handshake } = socket;
     const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
     try {
-      const { principal, expiresAt } = this.tokens.verify(handshakeToken(sources));
+      const { principal, expiresAt } = this.authenticator.authenticate(sources);
       const options = handshakeOptions(sources);
       if (!this.quota.tryAcquire(principal.userId)) {
         throw new HandshakeRefused(errorBody(429, this.quota.refusal));
@@ -168,7 +169,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
 
   /** Says why a handshake failed: the token's or the query's fault, else a bare 500, logged. */
   private refusalBody(error: unknown): ErrorBody {
-    if (error instanceof TokenRejected) return errorBody(401, error.message);
+    if (error instanceof StreamRefused) return errorBody(401, error.message);
     if (error instanceof HttpException) return errorBody(error.getStatus(), error.message);
     this.logger.error(error);
     return errorBody(500, 'Internal server error');

@@ -1,4 +1,4 @@
-import type { Principal } from '../../access/principal.js';
+import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
 import type { WireForms } from '../http-chunk.js';
 import { laggedNotice, PING } from './sse-frames.js';
@@ -28,7 +28,7 @@ export class SseConnection {
 
   constructor(
     private readonly sink: StreamSink,
-    readonly principal: Principal,
+    readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
     private readonly limits: QueueLimits,

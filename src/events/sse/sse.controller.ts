@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Query, Req, Res, SetMetadata, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCookieAuth,
@@ -8,13 +8,16 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthenticatedRequest } from '../../auth/jwt-auth.guard.js';
+import { STREAM_ROUTE } from '../events.ports.js';
 import { parseLastEventId, parseLibraryFilter } from './sse-query.js';
 import { SseService } from './sse.service.js';
+import { StreamGuard, type StreamHttpRequest } from './stream.guard.js';
 
 @ApiTags('events')
 @ApiBearerAuth()
 @ApiCookieAuth('token')
+@SetMetadata(STREAM_ROUTE, true)
+@UseGuards(StreamGuard)
 @Controller()
 export class SseController {
   constructor(private readonly sse: SseService) {}
@@ -34,7 +37,7 @@ export class SseController {
     description: 'access token, for clients that cannot set headers',
   })
   stream(
-    @Req() request: AuthenticatedRequest,
+    @Req() request: StreamHttpRequest,
     @Res() response: Response,
     @Query('libraries') libraries: unknown,
     @Query('lastEventId') lastEventIdQuery: unknown,
@@ -42,10 +45,7 @@ export class SseController {
   ): void {
     const filter = parseLibraryFilter(libraries);
     const lastEventId = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
-    this.sse.open(request.user, request, response, {
-      filter,
-      lastEventId,
-      expiresAt: request.tokenExpiresAt,
-    });
+    const { principal, expiresAt } = request.streamIdentity;
+    this.sse.open(principal, request, response, { filter, lastEventId, expiresAt });
   }
 }

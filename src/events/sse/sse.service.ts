@@ -11,10 +11,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { AccessService } from '../../access/access.service.js';
-import type { Principal } from '../../access/principal.js';
-import type { AppConfig, SseConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.provider.js';
+import { StreamAccess } from '../events.ports.js';
+import type { StreamPrincipal } from '../events.ports.js';
+import {
+  EVENTS_OPTIONS,
+  type EventsModuleOptions,
+  type StreamSettings,
+} from '../events.options.js';
 import { type LibraryFilter, missedEvents } from '../audience.js';
 import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
@@ -45,7 +48,7 @@ export interface SseStreamOptions {
 export class SseService
   implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
-  private readonly config: SseConfig;
+  private readonly config: StreamSettings;
   private readonly connections = new ConnectionRegistry<SseConnection>();
   private readonly streamSockets = new WeakSet<Socket>();
   /** How many requests each connection has carried, and which of them each request was. */
@@ -65,9 +68,9 @@ export class SseService
   private readonly logger = new Logger(SseService.name);
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
     private readonly hub: EventHub,
-    private readonly access: AccessService,
+    private readonly access: StreamAccess,
     private readonly adapterHost: HttpAdapterHost,
     private readonly quota: StreamQuota,
   ) {
@@ -162,7 +165,7 @@ export class SseService
    * all the streams they may.
    */
   open(
-    principal: Principal,
+    principal: StreamPrincipal,
     request: IncomingMessage,
     response: ServerResponse,
     options: SseStreamOptions,
@@ -177,7 +180,7 @@ export class SseService
   }
 
   private beginOrRelease(
-    principal: Principal,
+    principal: StreamPrincipal,
     request: IncomingMessage,
     response: ServerResponse,
     options: SseStreamOptions,
@@ -187,7 +190,7 @@ export class SseService
 
   /** Starts the stream; false when none started, so its place in the quota is given back. */
   private begin(
-    principal: Principal,
+    principal: StreamPrincipal,
     request: IncomingMessage,
     response: ServerResponse,
     options: SseStreamOptions,

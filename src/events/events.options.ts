@@ -1,0 +1,37 @@
+/** How streams behave, whoever embeds the events module. */
+export interface StreamSettings {
+  /** The `retry:` sent to EventSource clients at connect, in ms. */
+  retryMs: number;
+  /** A `:ping` after this much silence on a connection, in ms. */
+  keepaliveMs: number;
+  /** Per-connection queue bounds before the oldest events are skipped (`lagged`). */
+  maxQueueEvents: number;
+  maxQueueBytes: number;
+  /** The resume history: at most this many of the newest events, this many bytes together. */
+  historySize: number;
+  historyBytes: number;
+  /**
+   * `auto`: streams let go of Node's response once their headers are out, where a check at
+   * start shows that the running Node allows it; `off`: they always keep it.
+   */
+  handover: 'auto' | 'off';
+}
+
+/**
+ * How events get their ids and reach every process: `local` numbers them in this process (and
+ * keeps them in the EventStore it is given); `redis` appends them to one Redis Stream.
+ */
+export type EventBusSettings = { kind: 'local' } | { kind: 'redis'; url: string; prefix: string };
+
+export interface EventsModuleOptions {
+  sse: StreamSettings;
+  /** Streams one user may hold open at once, SSE and Socket.IO together. */
+  streamsPerUser: number;
+  bus: EventBusSettings;
+  /** This process's place in a node:cluster, which engine.io session ids name; else undefined. */
+  workerIndex?: number;
+}
+
+export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');
+/** The event catalog the module delivers: Reelay's, or a host's that extends it. */
+export const EVENTS_CATALOG = Symbol('EVENTS_CATALOG');
