@@ -17,7 +17,7 @@ export default {
     {
       ...esm,
       displayName: 'e2e',
-      roots: ['<rootDir>/test'],
+      roots: ['<rootDir>/test', '<rootDir>/examples'],
       testMatch: ['**/*.e2e-spec.ts'],
     },
   ],
