@@ -10,6 +10,7 @@ export const CONTENDER_KEYS = [
   'reelay-redis',
   'reelay-2w',
   'reelay-postgres',
+  'reelay-observe',
 ] as const;
 
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
@@ -78,6 +79,13 @@ export const CONTENDERS: Record<ContenderKey, Contender> = {
     server: 'reelay-postgres',
     transport: 'sse',
     path: '/sse',
+  },
+  'reelay-observe': {
+    key: 'reelay-observe',
+    label: 'Reelay observe() under @Sse',
+    server: 'reelay',
+    transport: 'sse',
+    path: '/observed',
   },
 };
 

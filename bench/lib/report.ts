@@ -414,6 +414,7 @@ const RATIO_COLUMNS: RatioColumn[] = [
   { label: 'Redis bus/embedded', top: 'reelay-redis', bottom: 'reelay-sse' },
   { label: '2 workers/1 process', top: 'reelay-2w', bottom: 'reelay-sse' },
   { label: 'PostgreSQL/SQLite', top: 'reelay-postgres', bottom: 'reelay-sse' },
+  { label: 'observe()/raw', top: 'reelay-observe', bottom: 'reelay-sse' },
 ];
 
 /** The failed requests a figure's cell reports instead of its value; undefined when none. */
