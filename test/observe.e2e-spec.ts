@@ -1,8 +1,5 @@
-import { Controller, Headers, type MessageEvent, Module, Query, Sse } from '@nestjs/common';
-import type { Observable } from 'rxjs';
-import type { Principal } from '../src/access/principal.js';
-import { CurrentPrincipal } from '../src/common/auth.decorators.js';
-import { EventStreams } from '../src/events/event-streams.js';
+import { Module } from '@nestjs/common';
+import { ObservedStreamController } from '../bench/reelay/observed-stream.controller.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import { type SseFrame, SseFrameClient } from './support/sse-frame-client.js';
 import {
@@ -12,25 +9,8 @@ import {
   type TestApp,
 } from './support/test-app.js';
 
-/** A host's own `@Sse()` route, built on EventStreams, behind the application's own guard. */
-@Controller()
-class ObservedController {
-  constructor(private readonly streams: EventStreams) {}
-
-  @Sse('observed')
-  observed(
-    @CurrentPrincipal() principal: Principal,
-    @Query('libraries') libraries: string | undefined,
-    @Headers('last-event-id') lastEventId: string | undefined,
-  ): Observable<MessageEvent> {
-    return this.streams.observe(principal, {
-      libraries: libraries?.split(','),
-      lastEventId: lastEventId === undefined ? undefined : Number(lastEventId),
-    });
-  }
-}
-
-@Module({ controllers: [ObservedController] })
+/** A host's own `@Sse()` route on EventStreams, as the bench serves it, behind the app's guard. */
+@Module({ controllers: [ObservedStreamController] })
 class ObservedModule {}
 
 /** What both routes must agree on: each event's name, id and data. */

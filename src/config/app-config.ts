@@ -1,21 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import type { EventsModuleOptions } from '../events/events.options.js';
+import type { EventsModuleOptions, StreamSettings } from '../events/events.options.js';
 
-export interface SseConfig {
-  retryMs: number;
-  keepaliveMs: number;
-  maxQueueEvents: number;
-  maxQueueBytes: number;
-  historySize: number;
-  /** The most bytes of messages the history holds together, whatever SSE_HISTORY_SIZE allows. */
-  historyBytes: number;
-  /**
-   * `auto`: streams let go of Node's response once their headers are out, where a check at
-   * start shows that the running Node allows it; `off`: they always keep it.
-   */
-  handover: 'auto' | 'off';
-}
+/** The stream settings of the events module, from SSE_* variables. */
+export type SseConfig = StreamSettings;
 
 export interface BackupLimits {
   /** Archives kept per backup unless the backup asks for fewer; a library admin may not ask for more. */
