@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io';
 import type { Principal } from '../../access/principal.js';
-import type { QueueLimits } from '../sse/sse-connection.js';
+import type { QueueLimits } from '../bounded-queue.js';
 import { SocketConnection } from './socket-connection.js';
 import { eventPacket } from './socket-packets.js';
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
-import type { QueueLimits } from '../sse/sse-connection.js';
+import { BoundedQueue, type QueueLimits } from '../bounded-queue.js';
 import { laggedPacket, type SocketPacket } from './socket-packets.js';
 
 /** engine.io's connection under a Socket.IO socket: it takes packets and says when it drained. */
@@ -16,10 +16,7 @@ type EngineConnection = Socket['conn'];
  * the socket, never more.
  */
 export class SocketConnection {
-  private queue: SocketPacket[] = [];
-  private queueStart = 0;
-  private queuedBytes = 0;
-  private skipped = 0;
+  private readonly queue: BoundedQueue<SocketPacket>;
   /** engine.io holds packets written here that its transport has not taken yet. */
   private engineHolding = false;
 
@@ -28,23 +25,25 @@ export class SocketConnection {
     readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
-    private readonly limits: QueueLimits,
-  ) {}
+    limits: QueueLimits,
+  ) {
+    this.queue = new BoundedQueue(limits, (packet) => packet.size);
+  }
 
   get engine(): EngineConnection {
     return this.socket.conn;
   }
 
   get pendingBytes(): number {
-    return this.queuedBytes;
+    return this.queue.bytes;
   }
 
   get pendingEvents(): number {
-    return this.queue.length - this.queueStart;
+    return this.queue.length;
   }
 
   deliver(packet: SocketPacket): void {
-    if (this.engineHolding || this.pendingEvents > 0) this.enqueue(packet);
+    if (this.engineHolding || this.pendingEvents > 0) this.queue.push(packet);
     else this.write(packet);
   }
 
@@ -54,32 +53,9 @@ export class SocketConnection {
     if (this.pendingEvents > 0) this.flush();
   };
 
-  private enqueue(packet: SocketPacket): void {
-    this.queue.push(packet);
-    this.queuedBytes += packet.size;
-    const { maxEvents, maxBytes } = this.limits;
-    while (
-      this.pendingEvents > 1 &&
-      (this.pendingEvents > maxEvents || this.queuedBytes > maxBytes)
-    ) {
-      this.queuedBytes -= this.queue[this.queueStart].size;
-      this.queueStart++;
-      this.skipped++;
-    }
-    if (this.queueStart > maxEvents) {
-      this.queue = this.queue.slice(this.queueStart);
-      this.queueStart = 0;
-    }
-  }
-
   /** Hands engine.io everything waiting; it sends the first now and buffers the rest as one batch. */
   private flush(): void {
-    const packets = this.queueStart === 0 ? this.queue : this.queue.slice(this.queueStart);
-    const skipped = this.skipped;
-    this.queue = [];
-    this.queueStart = 0;
-    this.queuedBytes = 0;
-    this.skipped = 0;
+    const { items: packets, skipped } = this.queue.take();
     if (skipped > 0) this.write(laggedPacket(skipped));
     for (const packet of packets) this.write(packet);
   }

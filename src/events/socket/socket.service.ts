@@ -21,7 +21,7 @@ import { missedEvents } from '../audience.js';
 import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import type { EventVariant, PublishedEvent } from '../published-event.js';
-import type { QueueLimits } from '../sse/sse-connection.js';
+import type { QueueLimits } from '../bounded-queue.js';
 import { StreamQuota } from '../stream-quota.js';
 import { SocketConnection } from './socket-connection.js';
 import {

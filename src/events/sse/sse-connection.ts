@@ -1,13 +1,9 @@
 import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
+import { BoundedQueue, type QueueLimits } from '../bounded-queue.js';
 import type { WireForms } from '../http-chunk.js';
 import { laggedNotice, PING } from './sse-frames.js';
 import type { StreamSink } from './stream-sink.js';
-
-export interface QueueLimits {
-  maxEvents: number;
-  maxBytes: number;
-}
 
 /**
  * One open `GET /sse` stream. Each frame is a prebuilt buffer shared by every connection, written
@@ -17,10 +13,7 @@ export interface QueueLimits {
  * announced by a `lagged` frame.
  */
 export class SseConnection {
-  private queue: WireForms[] = [];
-  private queueStart = 0;
-  private queuedBytes = 0;
-  private skipped = 0;
+  private readonly queue: BoundedQueue<WireForms>;
   private waitingForDrain = false;
   /** Set while the connection waits in the broadcaster's list of connections to flush. */
   scheduled = false;
@@ -31,18 +24,19 @@ export class SseConnection {
     readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
-    private readonly limits: QueueLimits,
+    limits: QueueLimits,
     now: number,
   ) {
+    this.queue = new BoundedQueue(limits, (forms) => forms.frame.length);
     this.lastWriteAt = now;
   }
 
   get pendingBytes(): number {
-    return this.queuedBytes;
+    return this.queue.bytes;
   }
 
   get pendingEvents(): number {
-    return this.queue.length - this.queueStart;
+    return this.queue.length;
   }
 
   /** Called when the client took what it had; returns whether frames wait. */
@@ -54,21 +48,6 @@ export class SseConnection {
   /** Queues a frame; returns whether the connection now needs a flush scheduled. */
   enqueue(forms: WireForms): boolean {
     this.queue.push(forms);
-    this.queuedBytes += forms.frame.length;
-    const { maxEvents, maxBytes } = this.limits;
-    while (
-      this.pendingEvents > 1 &&
-      (this.pendingEvents > maxEvents || this.queuedBytes > maxBytes)
-    ) {
-      this.queuedBytes -= this.queue[this.queueStart].frame.length;
-      this.queue[this.queueStart++] = EMPTY;
-      this.skipped++;
-    }
-    // A client that never reads must not grow the array by one dead slot per event forever.
-    if (this.queueStart > maxEvents) {
-      this.queue = this.queue.slice(this.queueStart);
-      this.queueStart = 0;
-    }
     return !this.scheduled && !this.waitingForDrain;
   }
 
@@ -76,14 +55,8 @@ export class SseConnection {
   flush(now: number): void {
     this.scheduled = false;
     if (this.waitingForDrain || this.pendingEvents === 0 || this.sink.ended) return;
-    const frames = this.queueStart === 0 ? this.queue : this.queue.slice(this.queueStart);
-    this.queue = [];
-    this.queueStart = 0;
-    this.queuedBytes = 0;
-    if (this.skipped > 0) {
-      frames.unshift(laggedNotice(this.skipped));
-      this.skipped = 0;
-    }
+    const { items: frames, skipped } = this.queue.take();
+    if (skipped > 0) frames.unshift(laggedNotice(skipped));
     this.writeBatch(frames, now);
   }
 
@@ -119,6 +92,3 @@ export class SseConnection {
     if (!this.sink.write(frames)) this.waitingForDrain = true;
   }
 }
-
-/** Stands in the slots of dropped frames, which are never written. */
-const EMPTY: WireForms = { frame: Buffer.alloc(0), chunk: Buffer.alloc(0) };

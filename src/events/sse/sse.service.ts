@@ -26,7 +26,8 @@ import type { PublishedEvent } from '../published-event.js';
 import { canHandOver, handOver, handoverHolds } from './response-handover.js';
 import { StreamQuota } from '../stream-quota.js';
 import { RetryLaterException } from '../../common/retry-later.exception.js';
-import { type QueueLimits, SseConnection } from './sse-connection.js';
+import type { QueueLimits } from '../bounded-queue.js';
+import { SseConnection } from './sse-connection.js';
 import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
 import { StreamSink } from './stream-sink.js';
 
