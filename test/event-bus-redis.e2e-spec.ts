@@ -428,6 +428,8 @@ describe('EVENT_BUS=redis: one durable event log shared by every process', () =>
 
     expect((await a.process.kill()).signal).toBe('SIGKILL');
     const made = await createLibraries([b, b]);
+    // A change's 201 comes before its event is back from Redis: the stream opens after both.
+    await Promise.all(made.map((library) => waitFor(onB, library)));
     const freshOnB = await stream(b);
     made.push(...(await createLibraries([b])));
     await Promise.all(made.map((library) => waitFor(onB, library)));
