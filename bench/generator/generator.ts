@@ -3,7 +3,6 @@ import { machineTicks } from '../lib/proc.js';
 import { percentileOfSorted, summariseLatencies } from '../lib/stats.js';
 import { LoadState } from './load-state.js';
 import type {
-  ClientMode,
   ConnectionSpec,
   GeneratorCommand,
   GeneratorReply,
@@ -13,7 +12,6 @@ import type {
   OpenResult,
   StormResult,
   TrackedResult,
-  Transport,
   WaitResult,
 } from './protocol.js';
 import { ResumeTracker } from './resume-tracker.js';
@@ -29,14 +27,8 @@ const state = new LoadState();
 const SETTLE_MS = 300;
 let clients: LoadClient[] = [];
 
-interface OpenPlan {
-  transport: Transport;
-  port: number;
-  specs: ConnectionSpec[];
-  mode: ClientMode;
-  concurrency: number;
-  timeoutMs: number;
-  localAddresses?: string[];
+/** An `open` command, and what the generator adds to it itself. */
+interface OpenPlan extends Omit<Extract<GeneratorCommand, { type: 'open' }>, 'type'> {
   /** Resume mode: the tracker of connection i. */
   trackerOf?: (index: number) => ResumeTracker;
   /** Called when connection i has its response head. */

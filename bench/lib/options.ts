@@ -69,6 +69,11 @@ function positiveIntegers(raw: string, name: string): number[] {
   return values;
 }
 
+/** The option's one positive whole number; undefined when it was not given. */
+function positiveInteger(raw: string | undefined, name: string): number | undefined {
+  return raw ? positiveIntegers(raw, name)[0] : undefined;
+}
+
 function nonNegativeInteger(raw: string, name: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {
@@ -131,16 +136,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     contenders: values.contenders
       ? oneOf<ContenderKey>(values.contenders, CONTENDER_KEYS, 'contender')
       : [...(quick ? QUICK_CONTENDERS : CONTENDER_KEYS)],
-    runs: values.runs ? positiveIntegers(values.runs, '--runs')[0] : quick ? 1 : 3,
+    runs: positiveInteger(values.runs, '--runs') ?? (quick ? 1 : 3),
     burstSizes: values.n ? positiveIntegers(values.n, '--n') : quick ? [1000] : [1000, 10_000],
-    latencyConnections: values['latency-n']
-      ? positiveIntegers(values['latency-n'], '--latency-n')[0]
-      : quick
-        ? 1000
-        : 5000,
-    latencyEventsPerSecond: values['latency-rate']
-      ? positiveIntegers(values['latency-rate'], '--latency-rate')[0]
-      : 50,
+    latencyConnections:
+      positiveInteger(values['latency-n'], '--latency-n') ?? (quick ? 1000 : 5000),
+    latencyEventsPerSecond: positiveInteger(values['latency-rate'], '--latency-rate') ?? 50,
     latencyWarmupMs: 1000,
     latencyWindowMs: quick ? 3000 : 5000,
     stalledConnections: quick ? 200 : 1000,
@@ -149,37 +149,20 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stalledDurationMs: quick ? 4000 : 10_000,
     trickleConnections: quick ? 500 : 2000,
     trickleEventsPerConnection: quick ? 50 : 100,
-    holdConnections: values['hold-n']
-      ? positiveIntegers(values['hold-n'], '--hold-n')[0]
-      : quick
-        ? 2000
-        : 30_000,
-    stormConnections: values['storm-n']
-      ? positiveIntegers(values['storm-n'], '--storm-n')[0]
-      : quick
-        ? 1000
-        : 10_000,
-    stormEventsPerSecond: values['storm-rate']
-      ? positiveIntegers(values['storm-rate'], '--storm-rate')[0]
-      : 2,
-    stormConcurrency: values['storm-concurrency']
-      ? positiveIntegers(values['storm-concurrency'], '--storm-concurrency')[0]
-      : 500,
-    restClients: values['rest-clients']
-      ? positiveIntegers(values['rest-clients'], '--rest-clients')[0]
-      : 8,
-    restRequests: values['rest-requests']
-      ? positiveIntegers(values['rest-requests'], '--rest-requests')[0]
-      : quick
-        ? 500
-        : 4000,
+    holdConnections: positiveInteger(values['hold-n'], '--hold-n') ?? (quick ? 2000 : 30_000),
+    stormConnections: positiveInteger(values['storm-n'], '--storm-n') ?? (quick ? 1000 : 10_000),
+    stormEventsPerSecond: positiveInteger(values['storm-rate'], '--storm-rate') ?? 2,
+    stormConcurrency: positiveInteger(values['storm-concurrency'], '--storm-concurrency') ?? 500,
+    restClients: positiveInteger(values['rest-clients'], '--rest-clients') ?? 8,
+    restRequests:
+      positiveInteger(values['rest-requests'], '--rest-requests') ?? (quick ? 500 : 4000),
     restWarmupRequests: quick ? 100 : 500,
     postgresUrl: values['postgres-url']
       ? postgresUrl(values['postgres-url'])
       : DEFAULT_POSTGRES_URL,
     redisUrl: values['redis-url'],
     retries: values.retries === undefined ? 2 : nonNegativeInteger(values.retries, '--retries'),
-    eventSize: values.size ? positiveIntegers(values.size, '--size')[0] : 512,
+    eventSize: positiveInteger(values.size, '--size') ?? 512,
     profile: values['profile-all'] ? 'all' : values.profile ? 'reelay' : 'off',
     serverNode: values.node,
     quick,

@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
 import { EventHistory } from './event-history.js';
+import { eventWeight } from './history-budget.js';
 import { wireForms } from './http-chunk.js';
 import type { PublishedEvent } from './published-event.js';
 
@@ -14,6 +15,7 @@ function eventWithId(id: number, padding = 0): PublishedEvent {
     owner: undefined,
     full: variant,
     forReaders: variant,
+    weight: eventWeight(data, null),
   };
 }
 

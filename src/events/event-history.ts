@@ -1,4 +1,4 @@
-import { eventWeight, HistoryBudget, type HistoryLimits } from './history-budget.js';
+import { HistoryBudget, type HistoryLimits } from './history-budget.js';
 import type { PublishedEvent } from './published-event.js';
 
 export interface ReplayResult {
@@ -37,8 +37,7 @@ export class EventHistory {
   }
 
   add(event: PublishedEvent): void {
-    const readerData = event.forReaders === event.full ? null : event.forReaders.data;
-    const { dropped, keepsNew } = this.budget.add(eventWeight(event.full.data, readerData));
+    const { dropped, keepsNew } = this.budget.add(event.weight);
     for (let count = 0; count < dropped; count++) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;

@@ -3,6 +3,7 @@ import { type Observable, Subject } from 'rxjs';
 import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
 import type { EventCatalog } from './event-catalog.js';
 import { EventHistory, type ReplayResult } from './event-history.js';
+import { eventWeight } from './history-budget.js';
 import { wireForms } from './http-chunk.js';
 import type { EncodedEvent, RestoredLog, StoredEvent } from './log/event-store.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
@@ -116,5 +117,6 @@ function toPublished(stored: StoredEvent, catalog: EventCatalog): PublishedEvent
     full,
     forReaders:
       stored.readerData === null ? full : buildVariant(stored.name, stored.id, stored.readerData),
+    weight: eventWeight(stored.data, stored.readerData),
   };
 }

@@ -25,4 +25,6 @@ export interface PublishedEvent extends AudienceFacts {
   readonly full: EventVariant;
   /** What readers who are not the library's admin get; the same object when nothing is hidden. */
   readonly forReaders: EventVariant;
+  /** What it weighs in the resume history (`eventWeight`), weighed once for every bound. */
+  readonly weight: number;
 }

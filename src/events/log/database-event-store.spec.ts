@@ -27,7 +27,8 @@ async function publish(store: DatabaseEventStore, from: number, to: number): Pro
   for (let id = from; id <= to; id++) {
     // oxlint-disable-next-line no-await-in-loop -- the bus holds an event until its id is reserved
     await store.reserveThrough(id);
-    store.append(event(id));
+    const stored = event(id);
+    store.append(stored, eventWeight(stored.data, stored.readerData));
   }
 }
 

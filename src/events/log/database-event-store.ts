@@ -82,8 +82,8 @@ export abstract class DatabaseEventStore extends EventStore {
   /** What an engine does once the log is read, before any id is issued. */
   protected abstract opening(lastId: number): Promise<void>;
 
-  append(event: StoredEvent): void {
-    this.budget.add(eventWeight(event.data, event.readerData));
+  append(event: StoredEvent, weight: number): void {
+    this.budget.add(weight);
     this.pending.push(event);
     this.appended = event.id;
     if (this.pending.length >= MAX_BATCH) {

@@ -41,6 +41,6 @@ export abstract class EventStore {
    */
   abstract reserveThrough(id: number): Promise<void> | undefined;
 
-  /** Keeps an event that went out; written off the delivery path. */
-  abstract append(event: StoredEvent): void;
+  /** Keeps an event that went out, of `weight` in the history; written off the delivery path. */
+  abstract append(event: StoredEvent, weight: number): void;
 }

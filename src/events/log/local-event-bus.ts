@@ -49,7 +49,7 @@ export class LocalEventBus extends EventBus implements OnModuleInit {
   private deliver(encoded: EncodedEvent): PublishedEvent {
     const stored = { id: this.hub.lastEventId + 1, ...encoded };
     const event = this.hub.deliver(stored);
-    this.store.append(stored);
+    this.store.append(stored, event.weight);
     return event;
   }
 

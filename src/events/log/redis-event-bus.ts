@@ -428,10 +428,9 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
     this.lastStreamId = streamId;
     const record = fieldsOf(fields);
     if (record.k === EVENT) {
-      const stored = toStored(Number.parseInt(streamId, 10), record);
-      this.streamBudget.add(eventWeight(stored.data, stored.readerData));
-      this.lastEventRead = stored.id;
-      this.hub.deliver(stored);
+      const event = this.hub.deliver(toStored(Number.parseInt(streamId, 10), record));
+      this.streamBudget.add(event.weight);
+      this.lastEventRead = event.id;
     } else if (record.k === CONTROL && record.p !== this.origin) {
       this.access.apply(JSON.parse(record.d) as unknown);
     }
