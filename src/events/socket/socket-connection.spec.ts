@@ -1,10 +1,11 @@
 import * as fc from 'fast-check';
 import { EventEmitter } from 'node:events';
+import type { Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io';
 import type { Principal } from '../../access/principal.js';
 import type { QueueLimits } from '../bounded-queue.js';
 import { SocketConnection } from './socket-connection.js';
-import { eventPacket } from './socket-packets.js';
+import { eventPacket, type SocketPacket, socketEncoder } from './socket-packets.js';
 
 /**
  * Stands in for engine.io's connection with its websocket transport: `write` buffers, and the
@@ -37,17 +38,63 @@ class StandInEngine extends EventEmitter {
   }
 }
 
-function connectionWith(limits: QueueLimits) {
+/** Stands in for a websocket's TCP socket: records writes and batches, reports backpressure. */
+class StandInWire extends EventEmitter {
+  readonly writes: Buffer[] = [];
+  readonly batches: number[] = [];
+  writable = true;
+  writableNeedDrain = false;
+  private corked = 0;
+  private batch = 0;
+
+  write(frame: Buffer): boolean {
+    this.writes.push(frame);
+    if (this.corked > 0) this.batch++;
+    else this.batches.push(1);
+    return !this.writableNeedDrain;
+  }
+
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    this.corked--;
+    this.batches.push(this.batch);
+    this.batch = 0;
+  }
+
+  /** The client read what waited. */
+  drained(): void {
+    this.writableNeedDrain = false;
+    this.emit('drain');
+  }
+}
+
+/**
+ * A connection as the supervisor drives it, with its flushes run at once rather than at the end
+ * of the event-loop turn. `wire` is where it may write directly; none sends through engine.io.
+ */
+function connectionWith(limits: QueueLimits, wire: { current?: StandInWire } = {}) {
   const engine = new StandInEngine();
   const connection = new SocketConnection(
-    { conn: engine } as unknown as Socket,
+    { conn: engine, disconnected: false } as unknown as Socket,
+    socketEncoder,
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,
     limits,
+    0,
+    () => wire.current as unknown as NetSocket | undefined,
+    (drained) => {
+      if (drained.drained()) drained.flush(0);
+    },
   );
-  engine.on('drain', connection.onEngineDrain);
-  return { engine, connection };
+  engine.on('drain', connection.onDrain);
+  const deliver = (sent: SocketPacket) => {
+    if (connection.enqueue(sent)) connection.flush(0);
+  };
+  return { engine, connection, deliver };
 }
 
 const packet = (id: number, size = 0) => eventPacket('tags', id, JSON.stringify('x'.repeat(size)));
@@ -76,18 +123,18 @@ function deliveryProblems(sent: string[], count: number): string[] {
 
 describe('SocketConnection', () => {
   it('writes at once while engine.io keeps up', () => {
-    const { engine, connection } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
-    connection.deliver(packet(1));
+    const { engine, connection, deliver } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
+    deliver(packet(1));
     expect(engine.sent).toHaveLength(1);
     engine.transportDone();
-    connection.deliver(packet(2));
+    deliver(packet(2));
     expect(engine.sent).toHaveLength(2);
     expect(connection.pendingEvents).toBe(0);
   });
 
   it('keeps at most one batch in engine.io and the rest in its bounded queue', () => {
-    const { engine, connection } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
-    for (let id = 1; id <= 10; id++) connection.deliver(packet(id));
+    const { engine, connection, deliver } = connectionWith({ maxEvents: 4, maxBytes: 1 << 20 });
+    for (let id = 1; id <= 10; id++) deliver(packet(id));
     // 1 went to the transport, 2 waits in engine.io, 3..10 queued here with the oldest dropped.
     expect(engine.sent).toHaveLength(1);
     expect(engine.buffer).toHaveLength(1);
@@ -101,12 +148,12 @@ describe('SocketConnection', () => {
   });
 
   it('bounds the queue in bytes, keeping at least the newest packet', () => {
-    const { engine, connection } = connectionWith({ maxEvents: 100, maxBytes: 3000 });
-    connection.deliver(packet(1));
-    connection.deliver(packet(2));
-    for (let id = 3; id <= 8; id++) connection.deliver(packet(id, 1000));
+    const { engine, connection, deliver } = connectionWith({ maxEvents: 100, maxBytes: 3000 });
+    deliver(packet(1));
+    deliver(packet(2));
+    for (let id = 3; id <= 8; id++) deliver(packet(id, 1000));
     expect(connection.pendingBytes).toBeLessThanOrEqual(3000);
-    connection.deliver(packet(9, 5000));
+    deliver(packet(9, 5000));
     expect(connection.pendingEvents).toBe(1);
     engine.transportDone();
     engine.transportDone();
@@ -125,10 +172,10 @@ describe('SocketConnection', () => {
         fc.integer({ min: 1024, max: 4096 }),
         fc.array(step, { maxLength: 200 }),
         (maxEvents, maxBytes, steps) => {
-          const { engine, connection } = connectionWith({ maxEvents, maxBytes });
+          const { engine, connection, deliver } = connectionWith({ maxEvents, maxBytes });
           let id = 0;
           for (const action of steps) {
-            if ('deliver' in action) connection.deliver(packet(++id, action.deliver));
+            if ('deliver' in action) deliver(packet(++id, action.deliver));
             else engine.transportDone();
             expect(connection.pendingEvents).toBeLessThanOrEqual(maxEvents);
             // One packet may exceed the byte bound alone: the newest is always kept.
@@ -144,5 +191,54 @@ describe('SocketConnection', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("writes a websocket's batch straight to its TCP socket, in one corked write", () => {
+    const wire = new StandInWire();
+    const { engine, connection } = connectionWith(
+      { maxEvents: 8, maxBytes: 1 << 20 },
+      {
+        current: wire,
+      },
+    );
+    for (let id = 1; id <= 3; id++) connection.enqueue(packet(id));
+    connection.flush(0);
+    expect(engine.sent).toEqual([]);
+    expect(wire.batches).toEqual([3]);
+    expect(wire.writes.map((frame) => frame.subarray(2).toString())).toEqual(
+      [1, 2, 3].map((id) => `4${packet(id).text}`),
+    );
+  });
+
+  it('waits for the TCP socket to drain, then sends what queued meanwhile, announcing drops', () => {
+    const wire = new StandInWire();
+    const { connection, deliver } = connectionWith(
+      { maxEvents: 2, maxBytes: 1 << 20 },
+      {
+        current: wire,
+      },
+    );
+    wire.writableNeedDrain = true;
+    deliver(packet(1));
+    for (let id = 2; id <= 6; id++) deliver(packet(id));
+    expect(wire.writes).toHaveLength(1);
+    expect(connection.pendingEvents).toBe(2);
+    wire.drained();
+    const texts = wire.writes.map((frame) => frame.subarray(2).toString().slice(1));
+    expect(deliveryProblems(texts, 6)).toEqual([]);
+    expect(texts[1]).toBe('2["lagged",{"Lagged":{"skipped":3}}]');
+  });
+
+  it('goes through engine.io whenever no TCP socket may be written to directly', () => {
+    const wire: { current?: StandInWire } = {};
+    const { engine, deliver } = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 }, wire);
+    deliver(packet(1));
+    engine.transportDone();
+    wire.current = new StandInWire();
+    deliver(packet(2));
+    wire.current = undefined;
+    deliver(packet(3));
+    expect(engine.sent).toEqual([packet(1).text, packet(3).text]);
+    expect(wire.current).toBeUndefined();
   });
 });

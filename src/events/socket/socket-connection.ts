@@ -1,68 +1,97 @@
+import type { Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io';
 import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
-import { BoundedQueue, type QueueLimits } from '../bounded-queue.js';
-import { laggedPacket, type SocketPacket } from './socket-packets.js';
+import type { QueueLimits } from '../bounded-queue.js';
+import { type FrameEncoder, StreamConnection } from '../stream-connection.js';
+import type { SocketPacket } from './socket-packets.js';
+import type { EngineConnection } from './websocket-wire.js';
 
-/** engine.io's connection under a Socket.IO socket: it takes packets and says when it drained. */
-type EngineConnection = Socket['conn'];
+/** Where a connection finds the websocket it may write to directly (websocket-wire.ts), if any. */
+export type WireFinder = (engine: EngineConnection) => NetSocket | undefined;
 
 /**
- * One connected Socket.IO client. Packets go straight to engine.io while it keeps up; once
- * engine.io holds packets its transport has not taken (a websocket whose last send has not
- * completed, a polling client that has not asked again), new ones wait here, in a queue bounded
- * in events and bytes that drops its oldest packets and announces them with `lagged`. So a
- * client that stops reading costs at most this bound, one batch waiting in engine.io and one in
- * the socket, never more.
+ * One connected Socket.IO client. A batch goes straight to the TCP socket of a websocket session
+ * that engine.io has nothing waiting on (see websocket-wire.ts), else through engine.io, which
+ * sends it at once when its transport is free and otherwise holds it (a websocket whose last send
+ * has not completed, a polling client that has not asked again). While either holds what came
+ * before, new packets wait in the connection's bounded queue.
  */
-export class SocketConnection {
-  private readonly queue: BoundedQueue<SocketPacket>;
-  /** engine.io holds packets written here that its transport has not taken yet. */
+export class SocketConnection extends StreamConnection<SocketPacket> {
+  /** engine.io holds packets written to it that its transport has not taken yet. */
   private engineHolding = false;
+  /** The TCP socket whose `drain` is listened to. */
+  private wireListened?: NetSocket;
+  /** Listens for engine.io's and the websocket's `drain`: what waits here may follow. */
+  readonly onDrain = (): void => {
+    this.engineHolding = false;
+    this.drainedCallback(this);
+  };
 
   constructor(
     readonly socket: Socket,
-    readonly principal: StreamPrincipal,
-    readonly filter: LibraryFilter,
-    readonly expiresAt: number,
+    encoder: FrameEncoder<SocketPacket>,
+    principal: StreamPrincipal,
+    filter: LibraryFilter,
+    expiresAt: number,
     limits: QueueLimits,
+    now: number,
+    private readonly wireOf: WireFinder,
+    private readonly drainedCallback: (connection: SocketConnection) => void,
   ) {
-    this.queue = new BoundedQueue(limits, (packet) => packet.size);
+    super(encoder, principal, filter, expiresAt, limits, now);
   }
 
   get engine(): EngineConnection {
     return this.socket.conn;
   }
 
-  get pendingBytes(): number {
-    return this.queue.bytes;
+  protected write(packets: readonly SocketPacket[]): boolean {
+    const wire = this.wireOf(this.engine);
+    return wire === undefined ? this.writeToEngine(packets) : this.writeToWire(wire, packets);
   }
 
-  get pendingEvents(): number {
-    return this.queue.length;
+  private writeToWire(wire: NetSocket, packets: readonly SocketPacket[]): boolean {
+    if (this.wireListened !== wire) {
+      this.wireListened = wire;
+      wire.on('drain', this.onDrain);
+    }
+    if (packets.length === 1) return wire.write(packets[0].frame);
+    wire.cork();
+    for (const packet of packets) wire.write(packet.frame);
+    wire.uncork();
+    return !wire.writableNeedDrain;
   }
 
-  deliver(packet: SocketPacket): void {
-    if (this.engineHolding || this.pendingEvents > 0) this.queue.push(packet);
-    else this.write(packet);
+  private writeToEngine(packets: readonly SocketPacket[]): boolean {
+    // When the transport is free engine.io sends at once and emits `drain` before returning;
+    // the packets after the first wait in engine.io and leave together once it drains.
+    for (const packet of packets) {
+      this.engineHolding = true;
+      this.engine.write(packet.text, packet.options);
+    }
+    return !this.engineHolding;
   }
 
-  /** engine.io's `drain`: its transport took what it held, so what waits here can follow. */
-  readonly onEngineDrain = (): void => {
-    this.engineHolding = false;
-    if (this.pendingEvents > 0) this.flush();
-  };
-
-  /** Hands engine.io everything waiting; it sends the first now and buffers the rest as one batch. */
-  private flush(): void {
-    const { items: packets, skipped } = this.queue.take();
-    if (skipped > 0) this.write(laggedPacket(skipped));
-    for (const packet of packets) this.write(packet);
+  protected get writable(): boolean {
+    const wire = this.wireOf(this.engine);
+    return wire === undefined ? !this.engineHolding : !wire.writableNeedDrain;
   }
 
-  private write(packet: SocketPacket): void {
-    this.engineHolding = true;
-    // When the transport is free engine.io sends at once and emits `drain` before returning.
-    this.engine.write(packet.text, packet.options);
+  protected end(): void {
+    this.socket.disconnect(true);
+  }
+
+  protected destroy(): void {
+    this.socket.disconnect(true);
+  }
+
+  get ended(): boolean {
+    return this.socket.disconnected;
+  }
+
+  /** engine.io finishes a closing session's transport by itself. */
+  get flushed(): boolean {
+    return true;
   }
 }

@@ -1,4 +1,5 @@
 import type { LaggedEvent, ResyncEvent } from '../events.types.js';
+import type { FrameEncoder } from '../stream-connection.js';
 
 /**
  * One Socket.IO packet, encoded once and written as-is to every socket that gets it.
@@ -11,6 +12,8 @@ import type { LaggedEvent, ResyncEvent } from '../events.types.js';
  */
 export interface SocketPacket {
   readonly text: string;
+  /** The WebSocket frame carrying it as an engine.io message. */
+  readonly frame: Buffer;
   /** Bytes it takes on the wire, counted against a socket's queue bound. */
   readonly size: number;
   /** engine.io sets `compress` on the options it gets; giving its default keeps them shared. */
@@ -35,8 +38,23 @@ export function resyncPacket(reason: string): SocketPacket {
 
 function packet(text: string): SocketPacket {
   const frame = websocketTextFrame(Buffer.from(`4${text}`));
-  return { text, size: frame.length, options: { compress: true, wsPreEncodedFrame: [frame] } };
+  return {
+    text,
+    frame,
+    size: frame.length,
+    options: { compress: true, wsPreEncodedFrame: [frame] },
+  };
 }
+
+/** Socket.IO packets; engine.io keeps the connection alive with its own ping. */
+export const socketEncoder: FrameEncoder<SocketPacket> = {
+  event: (event, variant) => eventPacket(event.name, event.id, variant.data),
+  lagged: laggedPacket,
+  resync: resyncPacket,
+  opening: undefined,
+  keepalive: undefined,
+  sizeOf: (encoded) => encoded.size,
+};
 
 const FIN_TEXT = 0x81;
 

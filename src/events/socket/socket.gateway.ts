@@ -50,6 +50,7 @@ export class SocketGateway implements OnGatewayInit<Server>, OnGatewayConnection
       // The cluster's primary finds a polling session's worker by its id.
       server.engine.generateId = () => engineSessionId(workerIndex);
     }
+    this.sockets.useServer(server);
     server.engine.use(engineAdmission((sources) => this.sockets.admit(sources)));
     server.use((socket, next) => {
       try {

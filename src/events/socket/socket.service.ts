@@ -7,8 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import type { Subscription } from 'rxjs';
-import type { Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import {
   StreamAccess,
   StreamAuthenticator,
@@ -17,19 +16,18 @@ import {
 } from '../events.ports.js';
 import type { ErrorBody } from '../../common/http-exception.filter.js';
 import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
-import { missedEvents } from '../audience.js';
-import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
+import type { ConnectionStats } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
-import type { EventVariant, PublishedEvent } from '../published-event.js';
-import type { QueueLimits } from '../bounded-queue.js';
 import { StreamQuota } from '../stream-quota.js';
-import { SocketConnection } from './socket-connection.js';
+import { StreamSupervisor } from '../stream-supervisor.js';
+import { SocketConnection, type WireFinder } from './socket-connection.js';
 import {
   handshakeOptions,
   type HandshakeOptions,
   type RequestSources,
 } from './socket-handshake.js';
-import { eventPacket, resyncPacket, type SocketPacket } from './socket-packets.js';
+import { type SocketPacket, socketEncoder } from './socket-packets.js';
+import { websocketWire } from './websocket-wire.js';
 
 /** A refused handshake: the client's `connect_error` carries `message` and `data`. */
 export class HandshakeRefused extends Error {
@@ -41,57 +39,54 @@ export class HandshakeRefused extends Error {
 interface Session extends HandshakeOptions {
   principal: StreamPrincipal;
   expiresAt: number;
-  /** Gives back the socket's place in the user's stream quota; once, whichever way it ends. */
+  /** Gives back the socket's place in the user's stream quota if it never joins. */
   releaseQuota: () => void;
 }
 
-const EXPIRY_SWEEP_MS = 500;
-
 /**
- * Delivers the hub's events to every connected Socket.IO client, by the same rules as
- * SseService: one hub subscription, each event's audience decided once from the live grants,
- * then its packet (encoded once per variant) handed to the sockets of those users whose
- * library filter lets it through.
+ * Socket.IO's side of delivery: the handshake checks, then each connected socket handed to the
+ * same supervision as `GET /sse` (stream-supervisor.ts), with Socket.IO packets as its frames.
  */
 @Injectable()
 export class SocketService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SocketService.name);
-  private readonly limits: QueueLimits;
-  private readonly connections = new ConnectionRegistry<SocketConnection>();
+  private readonly supervisor: StreamSupervisor<SocketPacket, SocketConnection>;
   /** Set by the handshake check, read once the socket is connected. */
   private readonly sessions = new WeakMap<Socket, Session>();
-  private subscriptions: Subscription[] = [];
-  private expiryTimer?: NodeJS.Timeout;
+  private wireOf: WireFinder = websocketWire;
 
   constructor(
     @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
-    private readonly hub: EventHub,
-    private readonly access: StreamAccess,
+    hub: EventHub,
+    access: StreamAccess,
     private readonly authenticator: StreamAuthenticator,
     private readonly quota: StreamQuota,
   ) {
-    this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
+    this.supervisor = new StreamSupervisor(hub, access, quota, socketEncoder, {
+      maxEvents: config.sse.maxQueueEvents,
+      maxBytes: config.sse.maxQueueBytes,
+      keepaliveMs: config.sse.keepaliveMs,
+    });
   }
 
   onModuleInit(): void {
-    this.subscriptions = [
-      this.hub.events$.subscribe((event) => this.dispatch(event)),
-      this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
-      this.hub.gaps$.subscribe((reason) => {
-        const packet = resyncPacket(reason);
-        for (const connection of this.connections) connection.deliver(packet);
-      }),
-    ];
-    this.expiryTimer = setInterval(() => this.closeExpired(), EXPIRY_SWEEP_MS).unref();
+    this.supervisor.start();
   }
 
   onModuleDestroy(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-    clearInterval(this.expiryTimer);
+    this.supervisor.stop();
   }
 
   get stats(): ConnectionStats {
-    return this.connections.stats;
+    return this.supervisor.stats;
+  }
+
+  /**
+   * Frames go to a websocket's TCP socket directly only where ws sends them as they are: an
+   * engine.io server with per-message compression gets them through engine.io.
+   */
+  useServer(server: Server): void {
+    this.wireOf = server.engine.opts.perMessageDeflate ? noWire : websocketWire;
   }
 
   /**
@@ -121,12 +116,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       if (!this.quota.tryAcquire(principal.userId)) {
         throw new HandshakeRefused(errorBody(429, this.quota.refusal));
       }
-      let held = true;
-      const releaseQuota = () => {
-        if (!held) return;
-        held = false;
-        this.quota.release(principal.userId);
-      };
+      const releaseQuota = () => this.quota.release(principal.userId);
       // A client gone before it joined the namespace never gets 'disconnect'; its transport closes.
       socket.conn.once('close', releaseQuota);
       this.sessions.set(socket, { principal, expiresAt, releaseQuota, ...options });
@@ -144,28 +134,32 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       socket.disconnect(true);
       return;
     }
-    if (!session.principal.active || Date.now() >= session.expiresAt) {
+    // From here on its place in the quota is given back when it disconnects.
+    socket.conn.off('close', session.releaseQuota);
+    const now = Date.now();
+    if (!session.principal.active || now >= session.expiresAt) {
       session.releaseQuota();
       socket.disconnect(true);
       return;
     }
     const connection = new SocketConnection(
       socket,
+      socketEncoder,
       session.principal,
       session.filter,
       session.expiresAt,
-      this.limits,
+      this.supervisor.limits,
+      now,
+      this.wireOf,
+      this.drained,
     );
-    const engine = connection.engine;
-    engine.on('drain', connection.onEngineDrain);
-    socket.once('disconnect', () => {
-      engine.off('drain', connection.onEngineDrain);
-      this.connections.delete(connection);
-      session.releaseQuota();
-    });
-    if (session.lastEventId !== undefined) this.replay(connection, session.lastEventId);
-    this.connections.add(connection);
+    socket.conn.on('drain', connection.onDrain);
+    socket.on('disconnect', () => this.supervisor.remove(connection));
+    this.supervisor.add(connection, session.lastEventId, now);
   }
+
+  private readonly drained = (connection: SocketConnection): void =>
+    this.supervisor.drained(connection);
 
   /** Says why a handshake failed: the token's or the query's fault, else a bare 500, logged. */
   private refusalBody(error: unknown): ErrorBody {
@@ -174,41 +168,10 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     this.logger.error(error);
     return errorBody(500, 'Internal server error');
   }
-
-  private replay(connection: SocketConnection, lastEventId: number): void {
-    const { principal, filter } = connection;
-    const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
-    if (missed.resyncReason !== undefined) connection.deliver(resyncPacket(missed.resyncReason));
-    for (const { event, variant } of missed.events) connection.deliver(packetOf(event, variant));
-  }
-
-  private dispatch(event: PublishedEvent): void {
-    let full: SocketPacket | undefined;
-    let forReaders: SocketPacket | undefined;
-    this.connections.forEachReceiver(event, this.access, (connection, variant) => {
-      connection.deliver(
-        variant === event.full
-          ? (full ??= packetOf(event, variant))
-          : (forReaders ??= packetOf(event, variant)),
-      );
-    });
-  }
-
-  /** Sweeps twice a second: a token that expired ends its socket, as on SSE. */
-  private closeExpired(): void {
-    const now = Date.now();
-    for (const connection of this.connections) {
-      if (now >= connection.expiresAt) connection.socket.disconnect(true);
-    }
-  }
-
-  private closeUser(userId: string): void {
-    for (const connection of this.connections.ofUser(userId)) connection.socket.disconnect(true);
-  }
 }
 
-function packetOf(event: PublishedEvent, variant: EventVariant): SocketPacket {
-  return eventPacket(event.name, event.id, variant.data);
+function noWire(): undefined {
+  return undefined;
 }
 
 function errorBody(statusCode: number, message: string): ErrorBody {

@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Principal } from '../../access/principal.js';
 import type { QueueLimits } from '../bounded-queue.js';
-import { SseConnection } from './sse-connection.js';
+import { SseConnection, sseEncoder } from './sse-connection.js';
 import { type WireForms, wireForms } from '../http-chunk.js';
-import { laggedNotice, PING } from './sse-frames.js';
+import { laggedNotice, PING, retryFrame } from './sse-frames.js';
 import { StreamSink } from './stream-sink.js';
 
 /** Stands in for the socket or the response of a stream: records writes, reports backpressure. */
@@ -63,6 +63,7 @@ function connectionWith(limits: QueueLimits, now = 0, chunked = false) {
     : StreamSink.ofResponse(socket as unknown as ServerResponse);
   const connection = new SseConnection(
     sink,
+    sseEncoder(retryFrame(3000)),
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,
@@ -137,7 +138,7 @@ describe('SseConnection', () => {
     socket.writableEnded = true;
     connection.enqueue(frame(1));
     connection.flush(1);
-    connection.ping(2);
+    connection.keepAlive(2);
     expect(socket.writes).toHaveLength(0);
   });
 
@@ -197,7 +198,7 @@ describe('SseConnection', () => {
     socket.accepts = true;
     for (let id = 2; id <= 6; id++) expect(connection.enqueue(frame(id))).toBe(false);
     connection.flush(2);
-    connection.ping(3);
+    connection.keepAlive(3);
     expect(socket.writes).toHaveLength(1);
     expect(connection.pendingEvents).toBe(2);
 
@@ -262,12 +263,12 @@ describe('SseConnection', () => {
 
   it('pings only when idle: nothing queued and nothing waiting on the socket', () => {
     const { socket, connection } = connectionWith(roomy, 0);
-    connection.ping(10);
+    connection.keepAlive(10);
     expect(socket.writes).toEqual([PING.frame]);
     expect(connection.lastWriteAt).toBe(10);
 
     connection.enqueue(frame(1));
-    connection.ping(20);
+    connection.keepAlive(20);
     expect(socket.writes).toHaveLength(1);
   });
 

@@ -1,94 +1,65 @@
 import type { StreamPrincipal } from '../events.ports.js';
 import type { LibraryFilter } from '../audience.js';
-import { BoundedQueue, type QueueLimits } from '../bounded-queue.js';
+import type { QueueLimits } from '../bounded-queue.js';
 import type { WireForms } from '../http-chunk.js';
-import { laggedNotice, PING } from './sse-frames.js';
+import { type FrameEncoder, StreamConnection } from '../stream-connection.js';
+import { laggedNotice, PING, resyncNotice } from './sse-frames.js';
 import type { StreamSink } from './stream-sink.js';
 
 /**
- * One open `GET /sse` stream. Each frame is a prebuilt buffer shared by every connection, written
- * to the stream's sink (its handed-over socket, or its response). Frames wait in a bounded queue
- * and leave together, once per event-loop turn; while the client is backed up nothing more is
- * written, and once the queue is over its bound the oldest frames are dropped and counted, to be
- * announced by a `lagged` frame.
+ * SSE frames: an event's variant is its frame already, built once by the hub. A stream opens
+ * with `retry:` and a silent one gets `:ping`.
  */
-export class SseConnection {
-  private readonly queue: BoundedQueue<WireForms>;
-  private waitingForDrain = false;
-  /** Set while the connection waits in the broadcaster's list of connections to flush. */
-  scheduled = false;
-  lastWriteAt: number;
+export function sseEncoder(retry: WireForms): FrameEncoder<WireForms> {
+  return {
+    event: (_event, variant) => variant,
+    lagged: laggedNotice,
+    resync: resyncNotice,
+    opening: retry,
+    keepalive: PING,
+    sizeOf: (forms) => forms.frame.length,
+  };
+}
 
+/**
+ * One open `GET /sse` stream: each frame a prebuilt buffer shared by every connection, written
+ * to the stream's sink (its handed-over socket, or its response), a batch in one write.
+ */
+export class SseConnection extends StreamConnection<WireForms> {
   constructor(
     private readonly sink: StreamSink,
-    readonly principal: StreamPrincipal,
-    readonly filter: LibraryFilter,
-    readonly expiresAt: number,
+    encoder: FrameEncoder<WireForms>,
+    principal: StreamPrincipal,
+    filter: LibraryFilter,
+    expiresAt: number,
     limits: QueueLimits,
     now: number,
   ) {
-    this.queue = new BoundedQueue(limits, (forms) => forms.frame.length);
-    this.lastWriteAt = now;
+    super(encoder, principal, filter, expiresAt, limits, now);
   }
 
-  get pendingBytes(): number {
-    return this.queue.bytes;
+  protected write(frames: readonly WireForms[]): boolean {
+    return this.sink.write(frames);
   }
 
-  get pendingEvents(): number {
-    return this.queue.length;
+  /** The sink said it drained: it takes writes again. */
+  protected get writable(): boolean {
+    return true;
   }
 
-  /** Called when the client took what it had; returns whether frames wait. */
-  drained(): boolean {
-    this.waitingForDrain = false;
-    return this.pendingEvents > 0 && !this.scheduled;
+  protected end(): void {
+    this.sink.end();
   }
 
-  /** Queues a frame; returns whether the connection now needs a flush scheduled. */
-  enqueue(forms: WireForms): boolean {
-    this.queue.push(forms);
-    return !this.scheduled && !this.waitingForDrain;
+  protected destroy(): void {
+    this.sink.destroy();
   }
 
-  /** Writes everything queued, in one batch, unless the socket still has not drained. */
-  flush(now: number): void {
-    this.scheduled = false;
-    if (this.waitingForDrain || this.pendingEvents === 0 || this.sink.ended) return;
-    const { items: frames, skipped } = this.queue.take();
-    if (skipped > 0) frames.unshift(laggedNotice(skipped));
-    this.writeBatch(frames, now);
+  get ended(): boolean {
+    return this.sink.ended;
   }
 
-  /** Writes frames at once, outside the queue (a replay: the history is its bound). */
-  writeAll(frames: readonly WireForms[], now: number): void {
-    if (frames.length > 0) this.writeBatch(frames, now);
-  }
-
-  /** `:ping` for a connection that has been silent; a stalled one is not silent, only slow. */
-  ping(now: number): void {
-    if (!this.waitingForDrain && this.pendingEvents === 0) this.writeBatch([PING], now);
-  }
-
-  /**
-   * Ends the stream. One whose client stopped reading would never finish ending, and would keep
-   * its socket and queue: it is cut off instead.
-   */
-  close(): void {
-    if (this.sink.ended) return;
-    if (this.waitingForDrain) this.sink.destroy();
-    else this.sink.end();
-  }
-
-  /** Ended, and its last bytes taken by the operating system (or cut off). */
   get flushed(): boolean {
     return this.sink.flushed;
-  }
-
-  private writeBatch(frames: readonly WireForms[], now: number): void {
-    // Another write after the end would emit an 'error' that nothing handles.
-    if (this.sink.ended) return;
-    this.lastWriteAt = now;
-    if (!this.sink.write(frames)) this.waitingForDrain = true;
   }
 }

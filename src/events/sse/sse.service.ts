@@ -10,7 +10,6 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Subscription } from 'rxjs';
 import { StreamAccess } from '../events.ports.js';
 import type { StreamPrincipal } from '../events.ports.js';
 import {
@@ -18,17 +17,17 @@ import {
   type EventsModuleOptions,
   type StreamSettings,
 } from '../events.options.js';
-import { type LibraryFilter, missedEvents } from '../audience.js';
-import { type ConnectionStats, ConnectionRegistry } from '../connection-registry.js';
+import type { LibraryFilter } from '../audience.js';
+import type { ConnectionStats } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import type { WireForms } from '../http-chunk.js';
-import type { PublishedEvent } from '../published-event.js';
 import { canHandOver, handOver, handoverHolds } from './response-handover.js';
 import { StreamQuota } from '../stream-quota.js';
 import { RetryLaterException } from '../../common/retry-later.exception.js';
-import type { QueueLimits } from '../bounded-queue.js';
-import { SseConnection } from './sse-connection.js';
-import { resyncNotice, retryFrame, SSE_HEADERS } from './sse-frames.js';
+import type { FrameEncoder } from '../stream-connection.js';
+import { StreamSupervisor } from '../stream-supervisor.js';
+import { SseConnection, sseEncoder } from './sse-connection.js';
+import { retryFrame, SSE_HEADERS } from './sse-frames.js';
 import { StreamSink } from './stream-sink.js';
 
 export interface SseStreamOptions {
@@ -50,19 +49,12 @@ export class SseService
   implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly config: StreamSettings;
-  private readonly connections = new ConnectionRegistry<SseConnection>();
+  private readonly supervisor: StreamSupervisor<WireForms, SseConnection>;
+  private readonly encoder: FrameEncoder<WireForms>;
   private readonly streamSockets = new WeakSet<Socket>();
   /** How many requests each connection has carried, and which of them each request was. */
   private readonly requestsOn = new WeakMap<Socket, number>();
   private readonly ordinals = new WeakMap<IncomingMessage, number>();
-  private readonly retry: WireForms;
-  private readonly limits: QueueLimits;
-  private toFlush: SseConnection[] = [];
-  /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
-  private flushing: SseConnection[] = [];
-  private flushScheduled = false;
-  private subscriptions: Subscription[] = [];
-  private keepaliveTimer?: NodeJS.Timeout;
   private shuttingDown = false;
   /** Whether streams let go of Node's response (response-handover.ts); decided at start. */
   private handsOver = false;
@@ -70,14 +62,18 @@ export class SseService
 
   constructor(
     @Inject(EVENTS_OPTIONS) config: EventsModuleOptions,
-    private readonly hub: EventHub,
-    private readonly access: StreamAccess,
+    hub: EventHub,
+    access: StreamAccess,
     private readonly adapterHost: HttpAdapterHost,
     private readonly quota: StreamQuota,
   ) {
     this.config = config.sse;
-    this.retry = retryFrame(config.sse.retryMs);
-    this.limits = { maxEvents: config.sse.maxQueueEvents, maxBytes: config.sse.maxQueueBytes };
+    this.encoder = sseEncoder(retryFrame(config.sse.retryMs));
+    this.supervisor = new StreamSupervisor(hub, access, quota, this.encoder, {
+      maxEvents: config.sse.maxQueueEvents,
+      maxBytes: config.sse.maxQueueBytes,
+      keepaliveMs: config.sse.keepaliveMs,
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -89,16 +85,7 @@ export class SseService
         );
       }
     }
-    this.subscriptions = [
-      this.hub.events$.subscribe((event) => this.dispatch(event)),
-      this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
-      this.hub.gaps$.subscribe((reason) => this.resyncAll(reason)),
-    ];
-    const sweepMs = Math.max(
-      10,
-      Math.min(EXPIRY_SWEEP_MS, Math.floor(this.config.keepaliveMs / 10)),
-    );
-    this.keepaliveTimer = setInterval(() => this.sweep(), sweepMs).unref();
+    this.supervisor.start();
   }
 
   onApplicationBootstrap(): void {
@@ -115,8 +102,7 @@ export class SseService
   }
 
   onModuleDestroy(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-    clearInterval(this.keepaliveTimer);
+    this.supervisor.stop();
   }
 
   /**
@@ -127,20 +113,15 @@ export class SseService
   async beforeApplicationShutdown(): Promise<void> {
     this.endAll();
     const deadline = Date.now() + FLUSH_ON_SHUTDOWN_MS;
-    while (Date.now() < deadline && !this.allFlushed()) {
+    while (Date.now() < deadline && !this.supervisor.allFlushed()) {
       // oxlint-disable-next-line no-await-in-loop -- polls until flushed, briefly
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
-  private allFlushed(): boolean {
-    for (const connection of this.connections) if (!connection.flushed) return false;
-    return true;
-  }
-
   private endAll(): void {
     this.shuttingDown = true;
-    for (const connection of this.connections) connection.close();
+    this.supervisor.closeAll();
   }
 
   /**
@@ -158,7 +139,7 @@ export class SseService
   }
 
   get stats(): ConnectionStats {
-    return this.connections.stats;
+    return this.supervisor.stats;
   }
 
   /**
@@ -233,10 +214,11 @@ export class SseService
     const now = Date.now();
     const connection = new SseConnection(
       sink,
+      this.encoder,
       principal,
       options.filter,
       options.expiresAt,
-      this.limits,
+      this.supervisor.limits,
       now,
     );
     this.start(connection, sink, options.lastEventId, now);
@@ -280,83 +262,13 @@ export class SseService
     lastEventId: number | undefined,
     now: number,
   ): void {
-    const first = lastEventId === undefined ? [] : this.missed(connection, lastEventId);
-    connection.writeAll([this.retry, ...first], now);
-    this.connections.add(connection);
+    this.supervisor.add(connection, lastEventId, now);
     sink.listen(
-      () => {
-        if (connection.drained()) this.schedule(connection);
-      },
-      () => {
-        this.connections.delete(connection);
-        this.quota.release(connection.principal.userId);
-      },
+      () => this.supervisor.drained(connection),
+      () => this.supervisor.remove(connection),
     );
   }
-
-  /**
-   * What the client missed, as far as the history holds it, to be sent before any live event. It
-   * bypasses the live queue: the history is the bound here, and a replay cut to the queue's
-   * size would report a lag the client never had.
-   */
-  private missed(connection: SseConnection, lastEventId: number): WireForms[] {
-    const { principal, filter } = connection;
-    const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
-    const frames: WireForms[] = missed.events.map(({ variant }) => variant);
-    if (missed.resyncReason !== undefined) frames.unshift(resyncNotice(missed.resyncReason));
-    return frames;
-  }
-
-  private dispatch(event: PublishedEvent): void {
-    this.connections.forEachReceiver(event, this.access, (connection, variant) => {
-      if (connection.enqueue(variant)) this.schedule(connection);
-    });
-  }
-
-  private schedule(connection: SseConnection): void {
-    if (connection.scheduled) return;
-    connection.scheduled = true;
-    this.toFlush.push(connection);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
-  }
-
-  private readonly flushAll = (): void => {
-    const connections = this.toFlush;
-    this.toFlush = this.flushing;
-    this.flushing = connections;
-    this.flushScheduled = false;
-    const now = Date.now();
-    for (const connection of connections) connection.flush(now);
-    connections.length = 0;
-  };
-
-  /** One timer for all connections: pings the silent ones and ends those whose token expired. */
-  private sweep(): void {
-    const now = Date.now();
-    const silentSince = now - this.config.keepaliveMs;
-    for (const connection of this.connections) {
-      if (now >= connection.expiresAt) connection.close();
-      else if (connection.lastWriteAt <= silentSince) connection.ping(now);
-    }
-  }
-
-  private closeUser(userId: string): void {
-    for (const connection of this.connections.ofUser(userId)) connection.close();
-  }
-
-  private resyncAll(reason: string): void {
-    const notice = resyncNotice(reason);
-    for (const connection of this.connections) {
-      if (connection.enqueue(notice)) this.schedule(connection);
-    }
-  }
 }
-
-/** How often streams are checked for an expired token: each ends within this of its expiry. */
-const EXPIRY_SWEEP_MS = 500;
 
 /** How long a shutdown waits for ended streams' last bytes to leave. */
 const FLUSH_ON_SHUTDOWN_MS = 1000;

@@ -1,0 +1,131 @@
+import type { LibraryFilter } from './audience.js';
+import { BoundedQueue, type QueueLimits } from './bounded-queue.js';
+import type { EventConnection } from './connection-registry.js';
+import type { StreamPrincipal } from './events.ports.js';
+import type { EventVariant, PublishedEvent } from './published-event.js';
+
+/**
+ * How a transport encodes what is sent: each frame built once and shared by every connection
+ * that gets it.
+ */
+export interface FrameEncoder<F> {
+  /** An event in one of its variants (at most one frame per event and variant). */
+  readonly event: (event: PublishedEvent, variant: EventVariant) => F;
+  /** `lagged`: this many frames were dropped before what follows. */
+  readonly lagged: (skipped: number) => F;
+  /** `resync`: events may have gone by unseen; the client reloads its state. */
+  readonly resync: (reason: string) => F;
+  /** What opens every stream (SSE's `retry:`); none when the transport needs nothing. */
+  readonly opening: F | undefined;
+  /** What a silent connection gets to keep it alive; none when the transport pings by itself. */
+  readonly keepalive: F | undefined;
+  /** Bytes a frame takes, counted against a connection's queue bound. */
+  readonly sizeOf: (frame: F) => number;
+}
+
+/**
+ * One open stream, whichever transport carries it. Frames wait in a bounded queue and leave
+ * together, once per event-loop turn (StreamSupervisor schedules the flush); while the transport
+ * holds what came before nothing more is written, and once the queue is over its bound the
+ * oldest frames are dropped and counted, to be announced with `lagged`. So a client that stops
+ * reading costs at most the queue's bound and what its transport holds.
+ *
+ * A transport supplies only how frames are written and how the stream ends.
+ */
+export abstract class StreamConnection<F> implements EventConnection {
+  private readonly queue: BoundedQueue<F>;
+  private waitingForDrain = false;
+  /** Set while the connection waits in the supervisor's list of connections to flush. */
+  scheduled = false;
+  lastWriteAt: number;
+
+  constructor(
+    protected readonly encoder: FrameEncoder<F>,
+    readonly principal: StreamPrincipal,
+    readonly filter: LibraryFilter,
+    readonly expiresAt: number,
+    limits: QueueLimits,
+    now: number,
+  ) {
+    this.queue = new BoundedQueue(limits, encoder.sizeOf);
+    this.lastWriteAt = now;
+  }
+
+  /**
+   * Writes the frames, in this order, in one go where the transport can; false when the transport
+   * holds some of them until it drains (it then calls the supervisor's `drained`).
+   */
+  protected abstract write(frames: readonly F[]): boolean;
+
+  /** Whether the transport takes writes again, once it said it drained. */
+  protected abstract get writable(): boolean;
+
+  /** Ends the stream cleanly, after what was written. */
+  protected abstract end(): void;
+
+  /** Cuts off a client that stopped reading: an end would wait behind what it never reads. */
+  protected abstract destroy(): void;
+
+  /** Ended or gone: nothing may be written any more. */
+  abstract get ended(): boolean;
+
+  /** Ended, and its last bytes taken by the operating system (or cut off). */
+  abstract get flushed(): boolean;
+
+  get pendingBytes(): number {
+    return this.queue.bytes;
+  }
+
+  get pendingEvents(): number {
+    return this.queue.length;
+  }
+
+  /** The transport took what it held; returns whether frames wait for a flush to be scheduled. */
+  drained(): boolean {
+    if (!this.writable) return false;
+    this.waitingForDrain = false;
+    return this.pendingEvents > 0 && !this.scheduled;
+  }
+
+  /** Queues a frame; returns whether the connection now needs a flush scheduled. */
+  enqueue(frame: F): boolean {
+    this.queue.push(frame);
+    return !this.scheduled && !this.waitingForDrain;
+  }
+
+  /** Writes everything queued, in one batch, unless the transport still holds what came before. */
+  flush(now: number): void {
+    this.scheduled = false;
+    if (this.waitingForDrain || this.pendingEvents === 0 || this.ended) return;
+    const { items: frames, skipped } = this.queue.take();
+    if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
+    this.writeBatch(frames, now);
+  }
+
+  /** Writes frames at once, outside the queue (a replay: the history is its bound). */
+  writeAll(frames: readonly F[], now: number): void {
+    if (frames.length > 0) this.writeBatch(frames, now);
+  }
+
+  /** Keeps a silent connection alive; a stalled one is not silent, only slow. */
+  keepAlive(now: number): void {
+    const { keepalive } = this.encoder;
+    if (keepalive !== undefined && !this.waitingForDrain && this.pendingEvents === 0) {
+      this.writeBatch([keepalive], now);
+    }
+  }
+
+  /** Ends the stream; one whose client stopped reading is cut off instead. */
+  close(): void {
+    if (this.ended) return;
+    if (this.waitingForDrain) this.destroy();
+    else this.end();
+  }
+
+  private writeBatch(frames: readonly F[], now: number): void {
+    // Another write after the end would emit an 'error' that nothing handles.
+    if (this.ended) return;
+    this.lastWriteAt = now;
+    if (!this.write(frames)) this.waitingForDrain = true;
+  }
+}

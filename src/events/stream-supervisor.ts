@@ -1,0 +1,165 @@
+import type { Subscription } from 'rxjs';
+import { missedEvents } from './audience.js';
+import type { QueueLimits } from './bounded-queue.js';
+import { type ConnectionStats, ConnectionRegistry } from './connection-registry.js';
+import type { EventHub } from './event-hub.js';
+import type { StreamAccess } from './events.ports.js';
+import type { EventVariant, PublishedEvent } from './published-event.js';
+import type { FrameEncoder, StreamConnection } from './stream-connection.js';
+import type { StreamQuota } from './stream-quota.js';
+
+export interface SupervisionSettings extends QueueLimits {
+  /** How long a connection may stay silent before it gets the transport's keepalive. */
+  keepaliveMs: number;
+}
+
+/**
+ * What both transports share once a connection is open: the hub's events, each one's audience
+ * decided once (from the live grants, by user) and its frame encoded once per variant; the
+ * replay of what a resuming client missed; one flush per event-loop turn for every connection
+ * that has frames waiting; and one timer that ends connections whose token expired and keeps
+ * silent ones alive. Users who are removed lose their connections; a gap in the ids sends every
+ * connection `resync`. Each transport's service opens connections and says how they are encoded
+ * (FrameEncoder) and written (StreamConnection).
+ */
+export class StreamSupervisor<F, C extends StreamConnection<F>> {
+  private readonly connections = new ConnectionRegistry<C>();
+  private toFlush: C[] = [];
+  /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
+  private flushing: C[] = [];
+  private flushScheduled = false;
+  private subscriptions: Subscription[] = [];
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly hub: EventHub,
+    private readonly access: StreamAccess,
+    private readonly quota: StreamQuota,
+    private readonly encoder: FrameEncoder<F>,
+    private readonly settings: SupervisionSettings,
+  ) {}
+
+  get limits(): QueueLimits {
+    return this.settings;
+  }
+
+  start(): void {
+    this.subscriptions = [
+      this.hub.events$.subscribe((event) => this.dispatch(event)),
+      this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
+      this.hub.gaps$.subscribe((reason) => this.resyncAll(reason)),
+    ];
+    const sweepMs = Math.max(
+      10,
+      Math.min(EXPIRY_SWEEP_MS, Math.floor(this.settings.keepaliveMs / 10)),
+    );
+    this.sweepTimer = setInterval(() => this.sweep(), sweepMs).unref();
+  }
+
+  stop(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    clearInterval(this.sweepTimer);
+  }
+
+  get stats(): ConnectionStats {
+    return this.connections.stats;
+  }
+
+  /**
+   * Takes over a connection: its opening frame and what it missed since `lastEventId` first
+   * (outside its queue: the history is the bound there, and a replay cut to the queue's size
+   * would report a lag the client never had), then live events.
+   */
+  add(connection: C, lastEventId: number | undefined, now: number): void {
+    const { opening } = this.encoder;
+    const first = lastEventId === undefined ? [] : this.missed(connection, lastEventId);
+    connection.writeAll(opening === undefined ? first : [opening, ...first], now);
+    this.connections.add(connection);
+  }
+
+  /** The connection ended, whichever way: it leaves, and its place in the user's quota is free. */
+  remove(connection: C): void {
+    this.connections.delete(connection);
+    this.quota.release(connection.principal.userId);
+  }
+
+  /** The connection's transport took what it held: what waits may follow. */
+  drained(connection: C): void {
+    if (connection.drained()) this.schedule(connection);
+  }
+
+  closeAll(): void {
+    for (const connection of this.connections) connection.close();
+  }
+
+  /** Every connection ended and its last bytes taken (or cut off). */
+  allFlushed(): boolean {
+    for (const connection of this.connections) if (!connection.flushed) return false;
+    return true;
+  }
+
+  private missed(connection: C, lastEventId: number): F[] {
+    const { principal, filter } = connection;
+    const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
+    const frames = missed.events.map(({ event, variant }) => this.encoder.event(event, variant));
+    if (missed.resyncReason !== undefined) frames.unshift(this.encoder.resync(missed.resyncReason));
+    return frames;
+  }
+
+  private dispatch(event: PublishedEvent): void {
+    const encoder = this.encoder;
+    let full: F | undefined;
+    let forReaders: F | undefined;
+    this.connections.forEachReceiver(event, this.access, (connection, variant: EventVariant) => {
+      const frame =
+        variant === event.full
+          ? (full ??= encoder.event(event, variant))
+          : (forReaders ??= encoder.event(event, variant));
+      if (connection.enqueue(frame)) this.schedule(connection);
+    });
+  }
+
+  private schedule(connection: C): void {
+    if (connection.scheduled) return;
+    connection.scheduled = true;
+    this.toFlush.push(connection);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private readonly flushAll = (): void => {
+    const connections = this.toFlush;
+    this.toFlush = this.flushing;
+    this.flushing = connections;
+    this.flushScheduled = false;
+    const now = Date.now();
+    for (const connection of connections) connection.flush(now);
+    connections.length = 0;
+  };
+
+  /** One timer for all connections: ends those whose token expired, keeps the silent ones alive. */
+  private sweep(): void {
+    const now = Date.now();
+    const silentSince = now - this.settings.keepaliveMs;
+    for (const connection of this.connections) {
+      if (now >= connection.expiresAt) connection.close();
+      else if (connection.lastWriteAt <= silentSince) connection.keepAlive(now);
+    }
+  }
+
+  private closeUser(userId: string): void {
+    for (const connection of this.connections.ofUser(userId)) connection.close();
+  }
+
+  private resyncAll(reason: string): void {
+    const notice = this.encoder.resync(reason);
+    for (const connection of this.connections) {
+      if (connection.enqueue(notice)) this.schedule(connection);
+    }
+  }
+}
+
+/** How often connections are checked for an expired token: each ends within this of its expiry. */
+const EXPIRY_SWEEP_MS = 500;
