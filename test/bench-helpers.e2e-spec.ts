@@ -1,5 +1,11 @@
 import * as fc from 'fast-check';
-import { broadcastFleet, eventPlan, meanRecipients, reelayFleet } from '../bench/lib/fleet.js';
+import {
+  broadcastFleet,
+  routedFleet,
+  eventPlan,
+  meanRecipients,
+  reelayFleet,
+} from '../bench/lib/fleet.js';
 import { parseCpuTicks, parseVmRssBytes, restingRss } from '../bench/lib/proc.js';
 import type { ReelayWorld } from '../bench/lib/reelay-world.js';
 import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
@@ -141,9 +147,27 @@ describe('bench fleets and event plans', () => {
     const fleet = reelayFleet(world, 6, '/sse', { filterEvery: 3 });
     const plan = eventPlan(fleet, 10);
     expect(plan).toMatchObject({ count: 18, expected: 60 });
-    const broadcast = eventPlan(broadcastFleet(6, '/sse', world.libraries), 10);
+    const broadcast = eventPlan(broadcastFleet(world, 6, '/sse'), 10);
     expect(broadcast).toMatchObject({ count: 9, expected: 54 });
     expect(meanRecipients(fleet)).toBeCloseTo(10 / 3);
+  });
+
+  it('gives the servers without permissions the same clients, and routed the same audiences', () => {
+    const broadcast = broadcastFleet(world, 4, '/sse');
+    expect(broadcast.specs).toEqual([
+      { path: '/sse', token: 't1' },
+      { path: '/sse', token: 't2' },
+      { path: '/sse', token: 't3' },
+      { path: '/sse', token: 't1' },
+    ]);
+    const fleet = reelayFleet(world, 3, '/sse', { filterEvery: 3 });
+    const routed = routedFleet(fleet, '/sse');
+    expect(routed.specs).toEqual([
+      { path: `/sse?libraries=${fleet.receives[0].join(',')}`, token: 't1' },
+      { path: `/sse?libraries=${fleet.receives[1].join(',')}`, token: 't2' },
+      { path: '/sse?libraries=b', token: 't3' },
+    ]);
+    expect(routed.recipients).toEqual(fleet.recipients);
   });
 
   it('keeps to server admins when asked', () => {

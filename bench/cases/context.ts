@@ -6,6 +6,7 @@ import {
   type Fleet,
   reelayFleet,
   type ReelayFleetOptions,
+  routedFleet,
   splitFleet,
 } from '../lib/fleet.js';
 import { GeneratorHandle } from '../lib/generator-handle.js';
@@ -247,17 +248,26 @@ export async function withSession<T>(
   }
 }
 
+export interface FleetOptions extends ReelayFleetOptions {
+  /**
+   * The other servers' connections ask for the libraries their Reelay counterparts receive
+   * (routedFleet) rather than getting every event.
+   */
+  routed?: boolean;
+}
+
 /** The connections of a measurement: Reelay's over the seeded users, the others anonymous. */
 export function fleetFor(
   context: BenchContext,
   contender: Contender,
   count: number,
-  options: ReelayFleetOptions = { filterEvery: 4 },
+  options: FleetOptions = { filterEvery: 4 },
 ): Fleet {
   const world = context.launcher.worldOf(contender.server);
-  return isReelay(contender.server)
-    ? reelayFleet(world, count, contender.path, options)
-    : broadcastFleet(count, contender.path, world.libraries);
+  if (isReelay(contender.server)) return reelayFleet(world, count, contender.path, options);
+  return options.routed
+    ? routedFleet(reelayFleet(world, count, contender.path, options), contender.path)
+    : broadcastFleet(world, count, contender.path);
 }
 
 export { sleep } from '../lib/children.js';

@@ -27,13 +27,18 @@ async function trickle(server: RunningServer, plan: EventPlan, size: number): Pr
  * Events trickle in, one per request, one request after the other: the server's CPU time per
  * delivery, read from /proc, which a slow generator cannot hide. The same requests are first
  * sent with no client connected, which warms the server up and prices the publish requests
- * themselves, so that the figure can also be given net of them.
+ * themselves, so that the figure can also be given net of them. The servers without permissions
+ * route each event to the connections that asked for its library (routedFleet), so that a
+ * publish request is shared by as many deliveries as on Reelay, where the grants decide.
  */
 export function trickleCase(context: BenchContext, contender: Contender): Promise<Metrics> {
   const { options } = context;
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;
-    const fleet = fleetFor(context, contender, options.trickleConnections);
+    const fleet = fleetFor(context, contender, options.trickleConnections, {
+      filterEvery: 4,
+      routed: true,
+    });
     const plan = eventPlan(fleet, options.trickleEventsPerConnection);
     const requestsStart = session.serverCpu();
     await trickle(server, plan, options.eventSize);

@@ -13,15 +13,41 @@ export interface Fleet {
   receives: readonly (readonly string[])[];
 }
 
-/** Servers without permissions: every connection receives every event. */
-export function broadcastFleet(count: number, path: string, libraries: string[]): Fleet {
+/**
+ * Servers without permissions: every connection receives every event. The clients are Reelay's
+ * (each sends its user's token, which these servers ignore), so that what a connection costs
+ * differs only by the server.
+ */
+export function broadcastFleet(world: ReelayWorld, count: number, path: string): Fleet {
+  const { libraries } = world;
   return {
-    specs: Array.from({ length: count }, () => ({ path })),
+    specs: Array.from({ length: count }, (_, i) => ({
+      path,
+      token: world.users[i % world.users.length].token,
+    })),
     libraries,
     recipients: new Map(libraries.map((library) => [library, count])),
     receives: Array.from({ length: count }, () => libraries),
   };
 }
+
+/**
+ * A server without permissions given the audiences of a Reelay fleet: each connection asks with
+ * `?libraries=` for what its Reelay counterpart receives, so that each event reaches as many
+ * connections on both servers and a publish request is shared by as many deliveries.
+ */
+export function routedFleet(like: Fleet, path: string): Fleet {
+  return {
+    ...like,
+    specs: like.receives.map((libraries, i) => ({
+      path: `${path}?libraries=${libraries.length > 0 ? libraries.join(',') : NO_LIBRARY}`,
+      token: like.specs[i].token,
+    })),
+  };
+}
+
+/** What a connection that receives no library's events asks for: a library no event is in. */
+const NO_LIBRARY = '-';
 
 /**
  * The fleet cut into `parts` runs of consecutive connections (one per load generator), each

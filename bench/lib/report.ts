@@ -597,6 +597,24 @@ export function judgeBars(
     (value) => value <= 1,
     (value) => `${value.toFixed(2)}x`,
   );
+  judge(
+    'Reelay Socket.IO server CPU per delivery <= plain Socket.IO when events trickle (publish requests included; plain Socket.IO in rooms per library)',
+    ratio(summaries, 'trickle', 'cpuSecondsPer100kDeliveries', 'reelay-socketio', 'plain-socketio'),
+    (value) => value <= 1,
+    (value) => `${value.toFixed(2)}x`,
+  );
+  judge(
+    `Reelay Socket.IO memory per idle connection (RSS at rest) <= plain Socket.IO, N=${thousands(largest)}`,
+    ratio(
+      summaries,
+      `burst-${largest}`,
+      'rssPerIdleConnectionAtRestBytes',
+      'reelay-socketio',
+      'plain-socketio',
+    ),
+    (value) => value <= 1,
+    (value) => `${value.toFixed(2)}x`,
+  );
   if (sharedBus?.contenders.includes('reelay-2w')) {
     sharedBusBars(summaries, burstSizes, sharedBus, judge);
   }

@@ -3,9 +3,30 @@ import { listenPort, publishEvents, readPublishRequest, sendJson } from './bench
 
 /**
  * The limit to compare against: a plain node:http SSE broadcaster that builds each frame once
- * and writes it to every client. No auth, no filter, no queue bound.
+ * and writes it to every client, or, for a client that asked with `?libraries=`, to it only
+ * when the event is in one of them. No auth, no queue bound.
  */
 const clients = new Set<ServerResponse>();
+/** Every client, and those that asked for libraries under each library they asked for. */
+const everything = new Set<ServerResponse>();
+const byLibrary = new Map<string, Set<ServerResponse>>();
+
+function subscribe(response: ServerResponse, libraries: string | null): void {
+  clients.add(response);
+  const groups =
+    libraries === null
+      ? [everything]
+      : libraries.split(',').map((library) => {
+          let group = byLibrary.get(library);
+          if (group === undefined) byLibrary.set(library, (group = new Set()));
+          return group;
+        });
+  for (const group of groups) group.add(response);
+  response.on('close', () => {
+    clients.delete(response);
+    for (const group of groups) group.delete(response);
+  });
+}
 let lastId = 0;
 const nextId = () => ++lastId;
 
@@ -15,7 +36,8 @@ async function publish(request: IncomingMessage, response: ServerResponse): Prom
     publishEvents(asked, nextId, (event) => {
       const data = JSON.stringify(event.message);
       const frame = Buffer.from(`event: medias\nid: ${event.id}\ndata: ${data}\n\n`);
-      for (const client of clients) client.write(frame);
+      for (const client of everything) client.write(frame);
+      for (const client of byLibrary.get(event.library) ?? []) client.write(frame);
     });
     sendJson(response, 200, { published: asked.count });
   } catch (error) {
@@ -30,8 +52,7 @@ const server = createServer((request, response) => {
       'Cache-Control': 'no-cache, no-transform',
     });
     response.write('retry: 3000\n\n');
-    clients.add(response);
-    response.on('close', () => clients.delete(response));
+    subscribe(response, new URL(request.url, 'http://localhost').searchParams.get('libraries'));
     return;
   }
   if (request.method === 'POST' && request.url === '/bench/publish') {

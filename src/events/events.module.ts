@@ -19,7 +19,7 @@ import { EventStore } from './log/event-store.js';
 import { LocalEventBus } from './log/local-event-bus.js';
 import { RedisEventBus } from './log/redis-event-bus.js';
 import { VolatileEventStore } from './log/volatile-event-store.js';
-import { SocketGateway } from './socket/socket.gateway.js';
+import { SocketChannel } from './socket/socket.channel.js';
 import { SocketService } from './socket/socket.service.js';
 import { SseController } from './sse/sse.controller.js';
 import { SseService } from './sse/sse.service.js';
@@ -98,7 +98,7 @@ export class EventsModule {
         StreamGuard,
         SseService,
         SocketService,
-        SocketGateway,
+        SocketChannel,
       ],
       // SseService for StreamSocketMiddleware, which an application applies to its own routes.
       exports: [EventsPublisher, EventStreams, SseService],

@@ -33,7 +33,8 @@ export interface FrameEncoder<F> {
  * A transport supplies only how frames are written and how the stream ends.
  */
 export abstract class StreamConnection<F> implements EventConnection {
-  private readonly queue: BoundedQueue<F>;
+  /** Made on the first frame that has to wait: most connections are idle most of the time. */
+  private queue?: BoundedQueue<F>;
   private waitingForDrain = false;
   /** Set while the connection waits in the supervisor's list of connections to flush. */
   scheduled = false;
@@ -44,10 +45,9 @@ export abstract class StreamConnection<F> implements EventConnection {
     readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
-    limits: QueueLimits,
+    private readonly limits: QueueLimits,
     now: number,
   ) {
-    this.queue = new BoundedQueue(limits, encoder.sizeOf);
     this.lastWriteAt = now;
   }
 
@@ -73,11 +73,11 @@ export abstract class StreamConnection<F> implements EventConnection {
   abstract get flushed(): boolean;
 
   get pendingBytes(): number {
-    return this.queue.bytes;
+    return this.queue?.bytes ?? 0;
   }
 
   get pendingEvents(): number {
-    return this.queue.length;
+    return this.queue?.length ?? 0;
   }
 
   /** The transport took what it held; returns whether frames wait for a flush to be scheduled. */
@@ -89,15 +89,16 @@ export abstract class StreamConnection<F> implements EventConnection {
 
   /** Queues a frame; returns whether the connection now needs a flush scheduled. */
   enqueue(frame: F): boolean {
-    this.queue.push(frame);
+    (this.queue ??= new BoundedQueue(this.limits, this.encoder.sizeOf)).push(frame);
     return !this.scheduled && !this.waitingForDrain;
   }
 
   /** Writes everything queued, in one batch, unless the transport still holds what came before. */
   flush(now: number): void {
     this.scheduled = false;
-    if (this.waitingForDrain || this.pendingEvents === 0 || this.ended) return;
-    const { items: frames, skipped } = this.queue.take();
+    const queue = this.queue;
+    if (this.waitingForDrain || queue === undefined || queue.length === 0 || this.ended) return;
+    const { items: frames, skipped } = queue.take();
     if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
     this.writeBatch(frames, now);
   }

@@ -1,3 +1,4 @@
+import { SocketChannel } from '../../src/events/socket/socket.channel.js';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'socket.io';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
@@ -167,16 +168,9 @@ export class RecordingSocket {
   }
 }
 
-/**
- * The app's Socket.IO server, to count its engine.io sessions (`engine.clientsCount`). Nest
- * keeps it in its socket module, which it does not expose: a Nest upgrade that moves it fails
- * here, by name.
- */
+/** The app's Socket.IO server, to count its engine.io sessions (`engine.clientsCount`). */
 export function socketIoServer(app: INestApplication): Server {
-  const { socketModule } = app as unknown as {
-    socketModule?: { socketsContainer?: { getAll(): Map<string, { server: Server }> } };
-  };
-  const hosts = [...(socketModule?.socketsContainer?.getAll().values() ?? [])];
-  if (hosts.length !== 1) throw new Error(`expected one Socket.IO server, found ${hosts.length}`);
-  return hosts[0].server;
+  const { server } = app.get(SocketChannel);
+  if (server === undefined) throw new Error('the Socket.IO channel is not attached');
+  return server;
 }

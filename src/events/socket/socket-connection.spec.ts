@@ -90,7 +90,6 @@ function connectionWith(limits: QueueLimits, wire: { current?: StandInWire } = {
       if (drained.drained()) drained.flush(0);
     },
   );
-  engine.on('drain', connection.onDrain);
   const deliver = (sent: SocketPacket) => {
     if (connection.enqueue(sent)) connection.flush(0);
   };

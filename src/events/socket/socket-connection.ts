@@ -20,13 +20,14 @@ export type WireFinder = (engine: EngineConnection) => NetSocket | undefined;
 export class SocketConnection extends StreamConnection<SocketPacket> {
   /** engine.io holds packets written to it that its transport has not taken yet. */
   private engineHolding = false;
+  /**
+   * Listens for engine.io's and the websocket's `drain`: what waits here may follow. Made, and
+   * given to each, on the first write there: an idle connection holds no listener.
+   */
+  private drainListener?: () => void;
+  private engineListened = false;
   /** The TCP socket whose `drain` is listened to. */
   private wireListened?: NetSocket;
-  /** Listens for engine.io's and the websocket's `drain`: what waits here may follow. */
-  readonly onDrain = (): void => {
-    this.engineHolding = false;
-    this.drainedCallback(this);
-  };
 
   constructor(
     readonly socket: Socket,
@@ -54,7 +55,7 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
   private writeToWire(wire: NetSocket, packets: readonly SocketPacket[]): boolean {
     if (this.wireListened !== wire) {
       this.wireListened = wire;
-      wire.on('drain', this.onDrain);
+      wire.on('drain', this.onDrain());
     }
     if (packets.length === 1) return wire.write(packets[0].frame);
     wire.cork();
@@ -64,6 +65,10 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
   }
 
   private writeToEngine(packets: readonly SocketPacket[]): boolean {
+    if (!this.engineListened) {
+      this.engineListened = true;
+      this.engine.on('drain', this.onDrain());
+    }
     // When the transport is free engine.io sends at once and emits `drain` before returning;
     // the packets after the first wait in engine.io and leave together once it drains.
     for (const packet of packets) {
@@ -71,6 +76,13 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
       this.engine.write(packet.text, packet.options);
     }
     return !this.engineHolding;
+  }
+
+  private onDrain(): () => void {
+    return (this.drainListener ??= () => {
+      this.engineHolding = false;
+      this.drainedCallback(this);
+    });
   }
 
   protected get writable(): boolean {

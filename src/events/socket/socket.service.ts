@@ -153,7 +153,6 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       this.wireOf,
       this.drained,
     );
-    socket.conn.on('drain', connection.onDrain);
     socket.on('disconnect', () => this.supervisor.remove(connection));
     this.supervisor.add(connection, session.lastEventId, now);
   }
