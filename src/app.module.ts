@@ -49,12 +49,10 @@ export class AppModule implements NestModule {
         AuthModule,
         UsersModule,
         LibrariesModule,
-        EventsModule.forRoot({
+        EventsModule.forRootAsync({
           imports: [AccessModule],
-          options: {
-            inject: [APP_CONFIG],
-            useFactory: (config: AppConfig) => eventsOptionsOf(config),
-          },
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => eventsOptionsOf(config),
           authenticator: TokenStreamAuthenticator,
           access: AccessService,
           eventStore: DATABASE_EVENT_STORE,

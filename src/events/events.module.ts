@@ -26,17 +26,10 @@ import { SseService } from './sse/sse.service.js';
 import { StreamGuard } from './sse/stream.guard.js';
 import { StreamQuota } from './stream-quota.js';
 
-/** How a host registers the events module: its options, and what fills its ports. */
-export interface EventsModuleRegistration {
-  /** Modules whose exports the factories and the ports below inject. */
+/** What fills the events module's ports, and the modules their providers come from. */
+export interface EventsModulePorts {
+  /** Modules whose exports the options' factory and the ports below inject. */
   imports?: ModuleMetadata['imports'];
-  /** The options, or how to build them from the host's providers. */
-  options:
-    | { useValue: EventsModuleOptions }
-    | {
-        useFactory: (...args: never[]) => EventsModuleOptions | Promise<EventsModuleOptions>;
-        inject?: InjectionToken[];
-      };
   /**
    * The event types delivered: Reelay's catalog (the default), or a host's that extends it with
    * rows of its own (`{ ...EVENT_CATALOG, note: defineEvent<Note>()({ ... }) }`).
@@ -55,6 +48,17 @@ export interface EventsModuleRegistration {
   idCeiling?: Provider;
 }
 
+/** The events module with its options given as they are. */
+export interface EventsModuleRegistration extends EventsModulePorts {
+  options: EventsModuleOptions;
+}
+
+/** The events module with its options built from the host's providers (its configuration). */
+export interface EventsModuleAsyncRegistration extends EventsModulePorts {
+  useFactory: (...args: never[]) => EventsModuleOptions | Promise<EventsModuleOptions>;
+  inject?: InjectionToken[];
+}
+
 /**
  * The real-time event system, for Reelay's application and for a host that embeds it. Domain
  * modules inject EventsPublisher (the module is global), and a host's own `@Sse()` routes
@@ -65,13 +69,28 @@ export interface EventsModuleRegistration {
 @Module({})
 export class EventsModule {
   static forRoot(registration: EventsModuleRegistration): DynamicModule {
+    return EventsModule.register(registration, {
+      provide: EVENTS_OPTIONS,
+      useValue: registration.options,
+    });
+  }
+
+  static forRootAsync(registration: EventsModuleAsyncRegistration): DynamicModule {
+    return EventsModule.register(registration, {
+      provide: EVENTS_OPTIONS,
+      useFactory: registration.useFactory,
+      inject: registration.inject ?? [],
+    });
+  }
+
+  private static register(registration: EventsModulePorts, options: Provider): DynamicModule {
     return {
       module: EventsModule,
       global: true,
       imports: registration.imports ?? [],
       controllers: [SseController, EventsController],
       providers: [
-        { provide: EVENTS_OPTIONS, ...registration.options },
+        options,
         { provide: EVENTS_CATALOG, useValue: registration.catalog ?? EVENT_CATALOG },
         { provide: StreamAuthenticator, useClass: registration.authenticator },
         { provide: StreamAccess, useExisting: registration.access },

@@ -98,19 +98,17 @@ export class HostController {
     EventsModule.forRoot({
       imports: [HostDirectoryModule],
       options: {
-        useValue: {
-          sse: {
-            retryMs: 2000,
-            keepaliveMs: 15_000,
-            maxQueueEvents: 256,
-            maxQueueBytes: 256 * 1024,
-            historySize: 1000,
-            historyBytes: 4 * 1024 * 1024,
-            handover: 'off',
-          },
-          streamsPerUser: 8,
-          bus: { kind: 'local' },
+        sse: {
+          retryMs: 2000,
+          keepaliveMs: 15_000,
+          maxQueueEvents: 256,
+          maxQueueBytes: 256 * 1024,
+          historySize: 1000,
+          historyBytes: 4 * 1024 * 1024,
+          handover: 'off',
         },
+        streamsPerUser: 8,
+        bus: { kind: 'local' },
       },
       catalog: HOST_EVENTS,
       authenticator: HostStreamAuthenticator,
