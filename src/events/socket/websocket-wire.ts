@@ -1,6 +1,9 @@
 import type { Socket as NetSocket } from 'node:net';
 import type { Socket } from 'socket.io';
 
+/** `ws`'s readyState of an open websocket (WebSocket.OPEN). */
+const WEBSOCKET_OPEN = 1;
+
 /** engine.io's connection under a Socket.IO socket. */
 export type EngineConnection = Socket['conn'];
 
@@ -11,7 +14,7 @@ export type EngineConnection = Socket['conn'];
 interface EngineInternals {
   readyState: string;
   writeBuffer?: readonly unknown[];
-  transport: { name: string; socket?: { _socket?: unknown } };
+  transport: { name: string; socket?: { readyState?: number; _socket?: unknown } };
 }
 
 function isWritableSocket(value: unknown): value is NetSocket {
@@ -43,7 +46,10 @@ export function websocketWire(engine: EngineConnection): NetSocket | undefined {
   ) {
     return undefined;
   }
+  const websocket = internals.transport.socket;
+  // A websocket that received or sent a close frame takes no data frame any more.
+  if (websocket?.readyState !== WEBSOCKET_OPEN) return undefined;
   // oxlint-disable-next-line no-underscore-dangle -- ws's name for the TCP socket it writes to
-  const wire = internals.transport.socket?._socket;
+  const wire = websocket._socket;
   return isWritableSocket(wire) ? wire : undefined;
 }
