@@ -83,14 +83,17 @@ export class EventsModule {
     });
   }
 
-  private static register(registration: EventsModulePorts, options: Provider): DynamicModule {
+  private static register(
+    registration: EventsModulePorts,
+    optionsProvider: Provider,
+  ): DynamicModule {
     return {
       module: EventsModule,
       global: true,
       imports: registration.imports ?? [],
       controllers: [SseController, EventsController],
       providers: [
-        options,
+        optionsProvider,
         { provide: EVENTS_CATALOG, useValue: registration.catalog ?? EVENT_CATALOG },
         { provide: StreamAuthenticator, useClass: registration.authenticator },
         { provide: StreamAccess, useExisting: registration.access },
