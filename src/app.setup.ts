@@ -3,11 +3,17 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import { BodyShapePipe } from './common/body-shape.pipe.js';
+import { corsPolicy } from './common/cors-policy.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import type { AppConfig } from './config/app-config.js';
+import { APP_CONFIG } from './config/config.provider.js';
 
 /** What main.ts and the e2e tests both apply to the application. */
 export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
+  const { corsOrigins } = app.get<AppConfig>(APP_CONFIG);
+  // Without listed origins no CORS headers at all; the Socket.IO channel applies the same list.
+  if (corsOrigins.length > 0) app.enableCors(corsPolicy(corsOrigins));
   app.use(cookieParser());
   app.useGlobalPipes(
     new BodyShapePipe(),

@@ -194,6 +194,28 @@ describe('loadAppConfig', () => {
     expect(configError({ EVENT_BUS: 'kafka' })).toContain('EVENT_BUS must be one of local, redis');
   });
 
+  it('reads CORS_ORIGINS as a list of web origins, none by default', () => {
+    expect(loadAppConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadAppConfig({
+        CORS_ORIGINS:
+          ' https://photos.example.com, http://localhost:5173 https://photos.example.com',
+      }).corsOrigins,
+    ).toEqual(['https://photos.example.com', 'http://localhost:5173']);
+  });
+
+  it.each([
+    '*',
+    'https://photos.example.com/',
+    'https://photos.example.com/app',
+    'photos.example.com',
+    'ftp://files.example.com',
+  ])('refuses %j in CORS_ORIGINS', (origin) => {
+    expect(configError({ CORS_ORIGINS: `http://localhost:5173,${origin}` })).toContain(
+      `CORS_ORIGINS must list origins such as https://photos.example.com or http://localhost:5173, without path or "*" (got "${origin}")`,
+    );
+  });
+
   it('lists every bad value in one message', () => {
     const message = configError({
       PORT: 'abc',

@@ -53,6 +53,8 @@ export interface AppConfig {
   workerIndex?: number;
   /** Streams one user may hold open at once, SSE and Socket.IO together. */
   streamsPerUser: number;
+  /** Web origins whose pages may call the API and open the streams with credentials. */
+  corsOrigins: readonly string[];
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -147,9 +149,37 @@ class EnvReader {
     return fallback;
   }
 
+  /**
+   * A list of web origins (`scheme://host[:port]`), comma- or space-separated. `*` is refused:
+   * credentials (the token cookie) are never shared with every origin.
+   */
+  origins(name: string): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return [];
+    const origins = raw.split(/[\s,]+/).filter((part) => part !== '');
+    const invalid = origins.filter((origin) => !isWebOrigin(origin));
+    if (invalid.length > 0) {
+      this.errors.push(
+        `${name} must list origins such as https://photos.example.com or http://localhost:5173, without path or "*" (got "${invalid.join('", "')}")`,
+      );
+      return [];
+    }
+    return [...new Set(origins)];
+  }
+
   path(name: string, fallback: string, base: string): string {
     const raw = this.string(name, fallback);
     return isAbsolute(raw) ? raw : resolve(base, raw);
+  }
+}
+
+/** `http(s)://host[:port]` exactly as a browser sends it in `Origin`: no path, no trailing slash. */
+function isWebOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
   }
 }
 
@@ -229,6 +259,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
         ? undefined
         : read.integer('REELAY_WORKER_INDEX', 0, 0, 63),
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
+    corsOrigins: read.origins('CORS_ORIGINS'),
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(
@@ -251,5 +282,6 @@ export function eventsOptionsOf(config: AppConfig): EventsModuleOptions {
         ? { kind: 'redis', url: config.redis.url, prefix: config.redis.prefix }
         : { kind: 'local' },
     workerIndex: config.workerIndex,
+    corsOrigins: config.corsOrigins,
   };
 }

@@ -30,6 +30,12 @@ export interface EventsModuleOptions {
   bus: EventBusSettings;
   /** This process's place in a node:cluster, which engine.io session ids name; else undefined. */
   workerIndex?: number;
+  /**
+   * Web origins whose pages may open the Socket.IO channel with credentials. The channel's
+   * requests do not pass through the application's middleware; `GET /sse` does, and takes the
+   * application's CORS (Reelay's `configureApp` applies the same list there).
+   */
+  corsOrigins?: readonly string[];
 }
 
 export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');

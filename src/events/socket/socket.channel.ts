@@ -8,6 +8,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { engineSessionId } from '../../cluster/engine-session-id.js';
+import { corsPolicy } from '../../common/cors-policy.js';
 import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import { engineAdmission } from './engine-admission.js';
 import { HandshakeRefused, SocketService } from './socket.service.js';
@@ -72,6 +73,8 @@ export class SocketChannel implements OnModuleInit, BeforeApplicationShutdown {
       // 45 s): socket.io-client joins as soon as its session opens; a longer wait only serves
       // one that never joins.
       connectTimeout: 10_000,
+      // Without origins, engine.io adds no CORS headers at all.
+      ...(this.config.corsOrigins?.length ? { cors: corsPolicy(this.config.corsOrigins) } : {}),
     });
     const { workerIndex } = this.config;
     if (workerIndex !== undefined) {
