@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import {
   ApiBearerAuth,
   ApiCookieAuth,
+  ApiCreatedResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -9,14 +10,19 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../access/principal.js';
 import { CurrentPrincipal, Public } from '../common/auth.decorators.js';
-import { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
+import { LoginDto, LoginResponseDto, PrincipalDto, StreamTicketDto } from './auth.dto.js';
 import { AuthService } from './auth.service.js';
+import { StreamTicketService } from './stream-ticket.service.js';
+import { extractToken } from './token-extractor.js';
 import { PublishesNoEvents } from '../common/event-backlog.guard.js';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly tickets: StreamTicketService,
+  ) {}
 
   @Public()
   @PublishesNoEvents()
@@ -54,5 +60,19 @@ export class AuthController {
   @ApiOkResponse({ type: PrincipalDto })
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {
     return this.auth.describe(principal);
+  }
+
+  /**
+   * A single-use ticket that opens one stream as `GET /sse?ticket=` or Socket.IO's `ticket`
+   * query, within 30 s: for clients that must put a credential in a URL, so that the token
+   * itself never appears in URLs and proxy logs. The stream ends when this token expires.
+   */
+  @PublishesNoEvents()
+  @Post('stream-ticket')
+  @ApiBearerAuth()
+  @ApiCookieAuth('token')
+  @ApiCreatedResponse({ type: StreamTicketDto })
+  streamTicket(@Req() request: Request): Promise<StreamTicketDto> {
+    return this.tickets.issue(extractToken(request));
   }
 }

@@ -20,6 +20,12 @@ export class LoginResponseDto {
   @ApiProperty({ description: 'seconds until the token expires' }) expiresIn!: number;
 }
 
+export class StreamTicketDto {
+  @ApiProperty({ description: 'opens one stream as the `ticket` query' }) ticket!: string;
+  @ApiProperty({ description: 'seconds it may wait to be used', example: 30 })
+  expiresIn!: number;
+}
+
 export class PrincipalDto {
   @ApiProperty() id!: string;
   @ApiProperty() username!: string;

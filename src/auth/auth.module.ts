@@ -6,6 +6,8 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { ReelayJwtStrategy } from './reelay-jwt.strategy.js';
 import { SIGNING_KEY, SigningSecretRepository } from './signing-secret.repository.js';
+import { StreamTicketRepository } from './stream-ticket.repository.js';
+import { StreamTicketService } from './stream-ticket.service.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -29,7 +31,9 @@ import { TokenService } from './token.service.js';
     },
     TokenService,
     ReelayJwtStrategy,
+    StreamTicketRepository,
+    StreamTicketService,
   ],
-  exports: [TokenService],
+  exports: [TokenService, StreamTicketService],
 })
 export class AuthModule {}

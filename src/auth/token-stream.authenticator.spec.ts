@@ -2,7 +2,8 @@ import { createSecretKey } from 'node:crypto';
 import type { AccessRepository } from '../access/access.repository.js';
 import { AccessService } from '../access/access.service.js';
 import { loadAppConfig } from '../config/app-config.js';
-import { StreamRefused } from '../events/events.ports.js';
+import { type StreamIdentity, StreamRefused } from '../events/events.ports.js';
+import type { StreamTicketService } from './stream-ticket.service.js';
 import { TokenStreamAuthenticator } from './token-stream.authenticator.js';
 import { TOKEN_FAILURE_MESSAGES, TokenService } from './token.service.js';
 
@@ -17,12 +18,22 @@ describe('TokenStreamAuthenticator', () => {
     access,
     createSecretKey(Buffer.from('a-secret-long-enough-for-the-tests-0123456789')),
   );
-  const authenticator = new TokenStreamAuthenticator(tokens);
+  const redeemed: string[] = [];
+  const tickets = {
+    redeem: (ticket: string) => {
+      redeemed.push(ticket);
+      return Promise.resolve({ principal: access.principalFor('by-query'), expiresAt: 1 });
+    },
+  } as unknown as StreamTicketService;
+  const authenticator = new TokenStreamAuthenticator(tokens, tickets);
+  /** A token is verified at once, without a Promise. */
+  const verified = (request: Parameters<TokenStreamAuthenticator['authenticate']>[0]) =>
+    authenticator.authenticate(request) as StreamIdentity;
   const [header, cookie, query] = ['by-header', 'by-cookie', 'by-query'].map((id) =>
     tokens.sign(id),
   );
   const userOf = (request: Parameters<TokenStreamAuthenticator['authenticate']>[0]) =>
-    authenticator.authenticate(request).principal.userId;
+    verified(request).principal.userId;
 
   it('takes the header, then the cookie (parsed or not), then the query', () => {
     const headers = { authorization: `Bearer ${header}`, cookie: `theme=dark; token=${cookie}` };
@@ -37,7 +48,7 @@ describe('TokenStreamAuthenticator', () => {
   });
 
   it('gives the token expiry, and refuses a missing or bad token with its reason', () => {
-    const identity = authenticator.authenticate({ headers: {}, query: { token: query } });
+    const identity = verified({ headers: {}, query: { token: query } });
     expect(identity.expiresAt).toBeGreaterThan(Date.now());
     expect(() => authenticator.authenticate({ headers: {}, query: {} })).toThrow(
       new StreamRefused(TOKEN_FAILURE_MESSAGES.missing),
@@ -45,5 +56,20 @@ describe('TokenStreamAuthenticator', () => {
     expect(() =>
       authenticator.authenticate({ headers: { authorization: `Bearer ${query}x` }, query: {} }),
     ).toThrow(new StreamRefused(TOKEN_FAILURE_MESSAGES.invalid));
+  });
+
+  it('redeems a ticket given as the ticket query instead of any token, and refuses an empty one', async () => {
+    const identity = await authenticator.authenticate({
+      headers: { authorization: `Bearer ${header}` },
+      query: { ticket: 'a-ticket' },
+    });
+    expect(redeemed).toEqual(['a-ticket']);
+    expect(identity.principal.userId).toBe('by-query');
+    await expect(
+      authenticator.authenticate({ headers: {}, query: { ticket: '' } }),
+    ).rejects.toEqual(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
+    await expect(
+      authenticator.authenticate({ headers: {}, query: { ticket: ['a', 'b'] } }),
+    ).rejects.toEqual(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
   });
 });

@@ -6,21 +6,37 @@ import {
   StreamRefused,
   type StreamRequest,
 } from '../events/events.ports.js';
+import { StreamTicketService } from './stream-ticket.service.js';
 import { extractToken } from './token-extractor.js';
-import { TokenRejected, TokenService } from './token.service.js';
+import { TOKEN_FAILURE_MESSAGES, TokenRejected, TokenService } from './token.service.js';
 
 /**
- * Reelay's answer to the events module's authentication port: the JWT of the request's
+ * Reelay's answer to the events module's authentication port: a stream ticket given as the
+ * `ticket` query (redeemed once, from the database), else the JWT of the request's
  * `Authorization` header, `token` cookie or `token` query, verified synchronously by
  * TokenService, as for every other route.
  */
 @Injectable()
 export class TokenStreamAuthenticator extends StreamAuthenticator {
-  constructor(private readonly tokens: TokenService) {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly tickets: StreamTicketService,
+  ) {
     super();
   }
 
-  authenticate({ headers, query, cookies }: StreamRequest): StreamIdentity {
+  authenticate(request: StreamRequest): StreamIdentity | Promise<StreamIdentity> {
+    const { ticket } = request.query;
+    if (ticket === undefined) return this.verifyToken(request);
+    if (typeof ticket !== 'string' || ticket === '') {
+      return Promise.reject(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
+    }
+    return this.tickets.redeem(ticket).catch((error: unknown) => {
+      throw error instanceof TokenRejected ? new StreamRefused(error.message) : error;
+    });
+  }
+
+  private verifyToken({ headers, query, cookies }: StreamRequest): StreamIdentity {
     // Socket.IO's requests have no cookie-parser in front of them: engine.io keeps each upgrade
     // request for the socket's whole life, and cookie-parser's additions cost 1.6 KB of heap.
     const parsed =

@@ -10,7 +10,7 @@ import { SIGNING_KEY } from './signing-secret.repository.js';
 export const ISSUER = 'reelay';
 const ALGORITHM = 'HS256';
 
-export type TokenFailure = 'missing' | 'expired' | 'invalid' | 'unknown-user';
+export type TokenFailure = 'missing' | 'expired' | 'invalid' | 'unknown-user' | 'ticket';
 
 export class TokenRejected extends Error {
   constructor(readonly reason: TokenFailure) {
@@ -24,6 +24,7 @@ export const TOKEN_FAILURE_MESSAGES: Record<TokenFailure, string> = {
   expired: 'The token has expired; log in again',
   invalid: 'The token is invalid',
   'unknown-user': 'The token belongs to a user that no longer exists',
+  ticket: 'The stream ticket is unknown, already used or expired; ask for a new one',
 };
 
 /** Issues and verifies access tokens: HS256 only, signed with one KeyObject. */

@@ -150,6 +150,15 @@ export interface ServerSecretsTable {
   value: string;
 }
 
+/** A stream ticket, by the SHA-256 of its text; gone once redeemed or expired (epoch ms). */
+export interface StreamTicketsTable {
+  hash: string;
+  user_id: string;
+  expires_at: number;
+  /** When the token it was issued with expires: the stream it opens ends then. */
+  token_expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   libraries: LibrariesTable;
@@ -166,4 +175,5 @@ export interface Database {
   event_log: EventLogTable;
   event_log_state: EventLogStateTable;
   server_secrets: ServerSecretsTable;
+  stream_tickets: StreamTicketsTable;
 }

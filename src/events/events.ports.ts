@@ -44,11 +44,12 @@ export class StreamRefused extends Error {}
 
 /**
  * The authentication port: who makes a stream request (`GET /sse`, the first request of a
- * Socket.IO session). Synchronous, as it runs for every connection of a reconnect storm; throws
- * StreamRefused. Reelay's own is the JWT of its AuthModule.
+ * Socket.IO session); throws (or rejects with) StreamRefused. Synchronous where it can be, as it
+ * runs for every connection of a reconnect storm: a Promise only for what needs a lookup (Reelay's
+ * stream tickets). Reelay's own is the JWT of its AuthModule.
  */
 export abstract class StreamAuthenticator {
-  abstract authenticate(request: StreamRequest): StreamIdentity;
+  abstract authenticate(request: StreamRequest): StreamIdentity | Promise<StreamIdentity>;
 }
 
 /**

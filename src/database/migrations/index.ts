@@ -7,6 +7,7 @@ import * as backups from './0005-backups.js';
 import * as backupArchives from './0006-backup-archives.js';
 import * as eventLog from './0007-event-log.js';
 import * as serverSecrets from './0008-server-secrets.js';
+import * as streamTickets from './0009-stream-tickets.js';
 
 /** Every migration, by name; names sort in the order they apply. Add new ones at the end. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-backup-archives': backupArchives,
   '0007-event-log': eventLog,
   '0008-server-secrets': serverSecrets,
+  '0009-stream-tickets': streamTickets,
 };

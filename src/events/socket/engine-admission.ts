@@ -10,9 +10,18 @@ export type EngineMiddleware = (
 ) => void;
 
 /** Whether a request may open an engine.io session: nothing, or the body to refuse it with. */
-export type AdmissionCheck = (sources: RequestSources) => ErrorBody | undefined;
+export type AdmissionCheck = (
+  request: IncomingMessage,
+  sources: RequestSources,
+) => ErrorBody | undefined | Promise<ErrorBody | undefined>;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+const INTERNAL_ERROR: ErrorBody = {
+  statusCode: 500,
+  error: 'Internal Server Error',
+  message: 'Internal server error',
+};
 
 /**
  * The query exactly as engine.io reads it (`Object.fromEntries` of the search parameters), so
@@ -32,32 +41,49 @@ export function engineAdmission(check: AdmissionCheck): EngineMiddleware {
   return (req, res, next) => {
     const query = engineQuery(req.url);
     if (query.sid) return next();
-    const refusal = check({ headers: req.headers, query });
-    if (refusal === undefined) return next();
-    const body = JSON.stringify(refusal);
-    // Any error makes engine.io drop the request without a session; it writes its own 400 only
-    // where ours is not written yet (abortRequest looks at headersSent, abortUpgrade at writable).
-    const refused = new Error(String(refusal.message));
-    if (res instanceof ServerResponse) {
-      res.writeHead(refusal.statusCode, {
-        'Content-Type': JSON_TYPE,
-        'Content-Length': Buffer.byteLength(body),
-      });
-      res.end(body);
-      return next(refused);
+    const verdict = check(req, { headers: req.headers, query });
+    if (verdict instanceof Promise) {
+      // A check that failed rather than refused: the request gets a bare 500, and no session.
+      void verdict.then(
+        (refusal) => answer(req, res, next, refusal),
+        () => answer(req, res, next, INTERNAL_ERROR),
+      );
+    } else {
+      answer(req, res, next, verdict);
     }
-    // An upgrade: engine.io's stand-in response writes nothing, so the answer goes on the socket
-    // itself, ended before engine.io's abort runs. Node's HTTP server no longer listens for the
-    // socket's errors once it handed it over: a client gone meanwhile must not crash the process,
-    // and the end callback still runs then.
-    const { socket } = req;
-    socket.on('error', () => undefined);
-    socket.end(
-      `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode] ?? 'Error'}\r\n` +
-        'Connection: close\r\n' +
-        `Content-Type: ${JSON_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      () => next(refused),
-    );
   };
+}
+
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: Error) => void,
+  refusal: ErrorBody | undefined,
+): void {
+  if (refusal === undefined) return next();
+  const body = JSON.stringify(refusal);
+  // Any error makes engine.io drop the request without a session; it writes its own 400 only
+  // where ours is not written yet (abortRequest looks at headersSent, abortUpgrade at writable).
+  const refused = new Error(String(refusal.message));
+  if (res instanceof ServerResponse) {
+    res.writeHead(refusal.statusCode, {
+      'Content-Type': JSON_TYPE,
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
+    return next(refused);
+  }
+  // An upgrade: engine.io's stand-in response writes nothing, so the answer goes on the socket
+  // itself, ended before engine.io's abort runs. Node's HTTP server no longer listens for the
+  // socket's errors once it handed it over: a client gone meanwhile must not crash the process,
+  // and the end callback still runs then.
+  const { socket } = req;
+  socket.on('error', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode] ?? 'Error'}\r\n` +
+      'Connection: close\r\n' +
+      `Content-Type: ${JSON_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => next(refused),
+  );
 }

@@ -24,8 +24,10 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * `(data, id) => …` where `data` is the parsed SSE `data` (the wrapped message, for example
  * `{ Medias: {...} }`) and `id` the global event id as a number; `lagged` and `resync` come
  * with no id. Authentication: the first HTTP request (the polling handshake or the websocket
- * upgrade) carries the token in the `Authorization: Bearer` header, the `token` cookie or the
- * `token` query; `auth.token` is not read, as it arrives only once a session exists. Without a
+ * upgrade) carries what the authentication port reads (Reelay's: a `ticket` query, or the token
+ * in the `Authorization: Bearer` header, the `token` cookie or the `token` query); a credential
+ * the port can check only once (a ticket) is not checked again when the socket joins the
+ * namespace. `auth.token` is not read, as it arrives only once a session exists. Without a
  * valid token that request gets HTTP 401 with `{statusCode, error, message}`, as any HTTP error
  * body, and no session: socket.io-client reports its transport's `connect_error`, "xhr poll
  * error" (`description`: the status; `context.responseText`, read in the handler: the body) or
@@ -82,7 +84,7 @@ export class SocketChannel implements OnModuleInit, BeforeApplicationShutdown {
       server.engine.generateId = () => engineSessionId(workerIndex);
     }
     this.sockets.useServer(server);
-    server.engine.use(engineAdmission((sources) => this.sockets.admit(sources)));
+    server.engine.use(engineAdmission((request, sources) => this.sockets.admit(request, sources)));
     server.use((socket, next) => {
       try {
         this.sockets.authenticate(socket);

@@ -6,11 +6,12 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import {
   StreamAccess,
   StreamAuthenticator,
+  type StreamIdentity,
   type StreamPrincipal,
   StreamRefused,
 } from '../events.ports.js';
@@ -53,6 +54,8 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   private readonly supervisor: StreamSupervisor<SocketPacket, SocketConnection>;
   /** Set by the handshake check, read once the socket is connected. */
   private readonly sessions = new WeakMap<Socket, Session>();
+  /** Identities the engine.io handshake admitted that cannot be checked twice, by its request. */
+  private readonly admittedOnce = new WeakMap<IncomingMessage, StreamIdentity>();
   private wireOf: WireFinder = websocketWire;
 
   constructor(
@@ -93,10 +96,21 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
    * The engine.io handshake check, before any session exists (see engine-admission.ts): the
    * token of the request's header, cookie or query, verified. Returns the body to refuse with.
    */
-  admit(sources: RequestSources): ErrorBody | undefined {
+  admit(
+    request: IncomingMessage,
+    sources: RequestSources,
+  ): ErrorBody | undefined | Promise<ErrorBody | undefined> {
     try {
-      this.authenticator.authenticate(sources);
-      return undefined;
+      const identity = this.authenticator.authenticate(sources);
+      if (!(identity instanceof Promise)) return undefined;
+      // What can be checked once only (a ticket) is not checked again when the socket joins.
+      return identity.then(
+        (admitted) => {
+          this.admittedOnce.set(request, admitted);
+          return undefined;
+        },
+        (error: unknown) => this.refusalBody(error),
+      );
     } catch (error) {
       return this.refusalBody(error);
     }
@@ -111,7 +125,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     const { handshake } = socket;
     const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
     try {
-      const { principal, expiresAt } = this.authenticator.authenticate(sources);
+      const { principal, expiresAt } = this.identityOf(socket, sources);
       const options = handshakeOptions(sources);
       if (!this.quota.tryAcquire(principal.userId)) {
         throw new HandshakeRefused(errorBody(429, this.quota.refusal));
@@ -124,6 +138,25 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       if (error instanceof HandshakeRefused) throw error;
       throw new HandshakeRefused(this.refusalBody(error));
     }
+  }
+
+  /**
+   * The identity the engine.io handshake admitted once (a ticket), else the request's token
+   * verified again, as it may have expired since the handshake.
+   */
+  private identityOf(socket: Socket, sources: RequestSources): StreamIdentity {
+    const admitted = this.admittedOnce.get(socket.request);
+    if (admitted !== undefined) {
+      this.admittedOnce.delete(socket.request);
+      return admitted;
+    }
+    const identity = this.authenticator.authenticate(sources);
+    if (identity instanceof Promise) {
+      // Nothing admitted it at the handshake, which is where what is checked once is checked.
+      void identity.catch(() => undefined);
+      throw new HandshakeRefused(errorBody(401, 'This connection was not admitted'));
+    }
+    return identity;
   }
 
   /** Starts delivery to a socket that passed the handshake: what it missed first, then live. */

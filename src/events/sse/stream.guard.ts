@@ -14,14 +14,26 @@ export type StreamHttpRequest = Request & { streamIdentity: StreamIdentity };
 export class StreamGuard implements CanActivate {
   constructor(private readonly authenticator: StreamAuthenticator) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<StreamHttpRequest>();
     try {
-      request.streamIdentity = this.authenticator.authenticate(request);
+      const identity = this.authenticator.authenticate(request);
+      if (!(identity instanceof Promise)) {
+        request.streamIdentity = identity;
+        return true;
+      }
+      return identity.then((resolved) => {
+        request.streamIdentity = resolved;
+        return true;
+      }, refusal);
     } catch (error) {
-      if (error instanceof StreamRefused) throw new UnauthorizedException(error.message);
-      throw error;
+      return refusal(error);
     }
-    return true;
   }
+}
+
+/** A refusal of the port is a 401 with its reason; anything else goes on as it is. */
+function refusal(error: unknown): never {
+  if (error instanceof StreamRefused) throw new UnauthorizedException(error.message);
+  throw error;
 }
