@@ -577,51 +577,45 @@ export function judgeBars(
     (value) => value === 0,
     (value) => `${integer(value)} failed requests over the calls' worst runs`,
   );
-  for (const size of burstSizes) {
+  const judgeSocketIo = (
+    label: string,
+    caseKey: string,
+    metric: string,
+    ok: (value: number) => boolean,
+  ) =>
     judge(
-      `Reelay Socket.IO burst deliveries/s >= plain Socket.IO, N=${size.toLocaleString('en-US')}`,
-      ratio(summaries, `burst-${size}`, 'deliveriesPerSecond', 'reelay-socketio', 'plain-socketio'),
-      (value) => value >= 1,
+      label,
+      ratio(summaries, caseKey, metric, 'reelay-socketio', 'plain-socketio'),
+      ok,
       (value) => `${value.toFixed(2)}x`,
     );
+  for (const size of burstSizes) {
+    judgeSocketIo(
+      `Reelay Socket.IO burst deliveries/s >= plain Socket.IO, N=${size.toLocaleString('en-US')}`,
+      `burst-${size}`,
+      'deliveriesPerSecond',
+      (value) => value >= 1,
+    );
   }
-  judge(
+  judgeSocketIo(
     `Reelay Socket.IO server CPU per delivery <= plain Socket.IO, burst N=${largest.toLocaleString('en-US')}`,
-    ratio(
-      summaries,
-      `burst-${largest}`,
-      'serverCpuPer100kDeliveries',
-      'reelay-socketio',
-      'plain-socketio',
-    ),
-    (value) => value <= 1,
-    (value) => `${value.toFixed(2)}x`,
+    `burst-${largest}`,
+    'serverCpuPer100kDeliveries',
+    atMostPlain,
   );
   // The channel's own cost: the publish requests are Reelay's REST stack (auth, validation, the
   // event log), the same for both transports, against a bare endpoint; the table shows both.
-  judge(
+  judgeSocketIo(
     'Reelay Socket.IO server CPU per delivery <= plain Socket.IO when events trickle, net of the publish requests (plain Socket.IO in rooms per library)',
-    ratio(
-      summaries,
-      'trickle',
-      'netCpuSecondsPer100kDeliveries',
-      'reelay-socketio',
-      'plain-socketio',
-    ),
-    (value) => value <= 1,
-    (value) => `${value.toFixed(2)}x`,
+    'trickle',
+    'netCpuSecondsPer100kDeliveries',
+    atMostPlain,
   );
-  judge(
+  judgeSocketIo(
     `Reelay Socket.IO memory per idle connection (RSS at rest) <= plain Socket.IO, N=${thousands(largest)}`,
-    ratio(
-      summaries,
-      `burst-${largest}`,
-      'rssPerIdleConnectionAtRestBytes',
-      'reelay-socketio',
-      'plain-socketio',
-    ),
-    (value) => value <= 1,
-    (value) => `${value.toFixed(2)}x`,
+    `burst-${largest}`,
+    'rssPerIdleConnectionAtRestBytes',
+    atMostPlain,
   );
   if (sharedBus?.contenders.includes('reelay-2w')) {
     sharedBusBars(summaries, burstSizes, sharedBus, judge);
@@ -641,6 +635,11 @@ type Judge = (
   ok: (value: number) => boolean,
   detail: (value: number) => string,
 ) => void;
+
+/** A ratio to the plain contender that is no worse than it. */
+function atMostPlain(value: number): boolean {
+  return value <= 1;
+}
 
 /** Two workers must at least this many times one process's burst deliveries/s. */
 const WORKERS_BURST_GAIN = 1.6;

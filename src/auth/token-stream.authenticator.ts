@@ -32,7 +32,7 @@ export class TokenStreamAuthenticator extends StreamAuthenticator {
       return Promise.reject(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
     }
     return this.tickets.redeem(ticket).catch((error: unknown) => {
-      throw error instanceof TokenRejected ? new StreamRefused(error.message) : error;
+      throw asRefusal(error);
     });
   }
 
@@ -44,8 +44,12 @@ export class TokenStreamAuthenticator extends StreamAuthenticator {
     try {
       return this.tokens.verify(extractToken({ headers, cookies: parsed, query }));
     } catch (error) {
-      if (error instanceof TokenRejected) throw new StreamRefused(error.message);
-      throw error;
+      throw asRefusal(error);
     }
   }
+}
+
+/** The port's refusal for a rejected token or ticket, with its reason; anything else as it is. */
+function asRefusal(error: unknown): unknown {
+  return error instanceof TokenRejected ? new StreamRefused(error.message) : error;
 }

@@ -4,14 +4,10 @@ import type { QueueLimits } from './bounded-queue.js';
 import { type ConnectionStats, ConnectionRegistry } from './connection-registry.js';
 import type { EventHub } from './event-hub.js';
 import type { StreamAccess } from './events.ports.js';
+import type { StreamSettings } from './events.options.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 import type { FrameEncoder, StreamConnection } from './stream-connection.js';
 import type { StreamQuota } from './stream-quota.js';
-
-export interface SupervisionSettings extends QueueLimits {
-  /** How long a connection may stay silent before it gets the transport's keepalive. */
-  keepaliveMs: number;
-}
 
 /**
  * What both transports share once a connection is open: the hub's events, each one's audience
@@ -23,6 +19,8 @@ export interface SupervisionSettings extends QueueLimits {
  * (FrameEncoder) and written (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
+  /** The bounds of each connection's queue. */
+  readonly limits: QueueLimits;
   private readonly connections = new ConnectionRegistry<C>();
   private toFlush: C[] = [];
   /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
@@ -36,11 +34,9 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     private readonly access: StreamAccess,
     private readonly quota: StreamQuota,
     private readonly encoder: FrameEncoder<F>,
-    private readonly settings: SupervisionSettings,
-  ) {}
-
-  get limits(): QueueLimits {
-    return this.settings;
+    private readonly settings: StreamSettings,
+  ) {
+    this.limits = { maxEvents: settings.maxQueueEvents, maxBytes: settings.maxQueueBytes };
   }
 
   start(): void {

@@ -65,11 +65,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     private readonly authenticator: StreamAuthenticator,
     private readonly quota: StreamQuota,
   ) {
-    this.supervisor = new StreamSupervisor(hub, access, quota, socketEncoder, {
-      maxEvents: config.sse.maxQueueEvents,
-      maxBytes: config.sse.maxQueueBytes,
-      keepaliveMs: config.sse.keepaliveMs,
-    });
+    this.supervisor = new StreamSupervisor(hub, access, quota, socketEncoder, config.sse);
   }
 
   onModuleInit(): void {

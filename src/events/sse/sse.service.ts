@@ -69,11 +69,7 @@ export class SseService
   ) {
     this.config = config.sse;
     this.encoder = sseEncoder(retryFrame(config.sse.retryMs));
-    this.supervisor = new StreamSupervisor(hub, access, quota, this.encoder, {
-      maxEvents: config.sse.maxQueueEvents,
-      maxBytes: config.sse.maxQueueBytes,
-      keepaliveMs: config.sse.keepaliveMs,
-    });
+    this.supervisor = new StreamSupervisor(hub, access, quota, this.encoder, config.sse);
   }
 
   async onModuleInit(): Promise<void> {
