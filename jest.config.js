@@ -11,7 +11,7 @@ export default {
     {
       ...esm,
       displayName: 'unit',
-      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      roots: ['<rootDir>/src', '<rootDir>/bench', '<rootDir>/packages/client/src'],
       testMatch: ['**/*.spec.ts'],
     },
     {

@@ -19,3 +19,18 @@ export async function eventually<T>(
   };
   return attempt();
 }
+
+/** Resolves once `assertion` stops throwing, trying every 10 ms; throws its last error after `timeoutMs`. */
+export async function passes(assertion: () => void, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return assertion();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    // Polling is sequential by nature.
+    // oxlint-disable-next-line no-await-in-loop
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
