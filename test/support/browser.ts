@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install -y chromium`; `.ci/run` installs it when missing). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -46,4 +46,26 @@ export async function servePageOrigin(): Promise<PageOrigin> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Serves a page whose script is `script` at `${origin}/__test/page.html`, from inside the browser
+ * context (the request never reaches the server): the page is on the API's own origin, with its
+ * cookies, as the dashboard is.
+ */
+export async function routeTestPage(
+  context: BrowserContext,
+  origin: string,
+  script: string,
+): Promise<string> {
+  await context.route(`${origin}/__test/page.html`, (route) =>
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      body: '<!doctype html><title>test page</title><div id="root"></div><script type="module" src="/__test/page.js"></script>',
+    }),
+  );
+  await context.route(`${origin}/__test/page.js`, (route) =>
+    route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: script }),
+  );
+  return `${origin}/__test/page.html`;
 }

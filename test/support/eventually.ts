@@ -21,11 +21,15 @@ export async function eventually<T>(
 }
 
 /** Resolves once `assertion` stops throwing, trying every 10 ms; throws its last error after `timeoutMs`. */
-export async function passes(assertion: () => void, timeoutMs = 5000): Promise<void> {
+export async function passes(
+  assertion: () => void | Promise<void>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return assertion();
+      // oxlint-disable-next-line no-await-in-loop -- one try after another
+      return await assertion();
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }

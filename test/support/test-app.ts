@@ -104,7 +104,8 @@ export async function createTestApp(
     logger: ['error', 'warn'],
   });
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  // PORT, when given, lets a test restart a server where its clients expect it.
+  await app.listen(Number(overrides.PORT ?? 0), '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   const http = () => request(baseUrl);
