@@ -25,6 +25,8 @@ const FINAL_STATUSES = new Set([400, 403, 404]);
 export class Reconnector {
   private readonly backoff: Backoff;
   private running = false;
+  /** Counts starts and stops: an attempt begun before a stop must not open a stream after it. */
+  private generation = 0;
   private everOpened = false;
   private stream?: OpenStream;
   private timer?: ReturnType<typeof setTimeout>;
@@ -42,24 +44,26 @@ export class Reconnector {
     if (this.running) return;
     this.running = true;
     this.host.state(this.everOpened ? 'reconnecting' : 'connecting');
-    void this.attempt();
+    void this.attempt(++this.generation);
   }
 
   stop(): void {
     this.running = false;
+    this.generation++;
     clearTimeout(this.timer);
     this.stream?.close();
     this.stream = undefined;
   }
 
-  private async attempt(): Promise<void> {
+  private async attempt(generation: number): Promise<void> {
     let request: StreamRequest;
     try {
       request = await this.host.request();
     } catch (error) {
-      return this.ended({ kind: 'failed', error });
+      if (generation === this.generation) await this.ended({ kind: 'failed', error });
+      return;
     }
-    if (!this.running) return;
+    if (generation !== this.generation) return;
     this.stream = this.transport.open(request, {
       open: () => {
         this.everOpened = true;
@@ -79,9 +83,10 @@ export class Reconnector {
   private async ended(end: StreamEnd): Promise<void> {
     const error = messageOf(end);
     if (end.kind === 'refused' && end.status === 401) {
+      const generation = this.generation;
       const again = !this.refusedAuth && (await this.host.reauthenticate());
       this.refusedAuth = true;
-      if (!this.running) return;
+      if (generation !== this.generation) return;
       if (again) return this.retryIn(0, error);
       return this.give(error);
     }
@@ -92,7 +97,8 @@ export class Reconnector {
 
   private retryIn(delayMs: number, error: string | undefined): void {
     this.host.state(this.everOpened ? 'reconnecting' : 'connecting', error);
-    this.timer = setTimeout(() => void this.attempt(), delayMs);
+    const generation = this.generation;
+    this.timer = setTimeout(() => void this.attempt(generation), delayMs);
   }
 
   private give(error: string | undefined): void {
