@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EventsPublisher } from '../src/events/events.publisher.js';
-import type { SeenByPage } from './browser/shared-stream.page.js';
+import type { SeenByPage } from './browser/page-records.js';
 import { launchChromium, routeTestPage } from './support/browser.js';
 import { bundleForBrowser } from './support/browser-bundle.js';
 import { passes } from './support/eventually.js';

@@ -1,12 +1,7 @@
 // A page of the browser tests: a ReelayClient on the page's origin (the API's), recording what
 // it receives for the test to read as `globalThis.seen`.
-import { ReelayClient, type ReelayStatus } from '../../packages/client/src/index.js';
-
-export interface SeenByPage {
-  ids: number[];
-  tags: string[];
-  status?: ReelayStatus;
-}
+import { ReelayClient } from '../../packages/client/src/index.js';
+import type { SeenByPage } from './page-records.js';
 
 const seen: SeenByPage = { ids: [], tags: [] };
 const client = new ReelayClient({ backoff: { initialDelayMs: 100, maxDelayMs: 1000 } });
