@@ -9,12 +9,13 @@ import { TOKEN_FAILURE_MESSAGES, TokenService } from './token.service.js';
 
 describe('TokenStreamAuthenticator', () => {
   // The accounts come from the database at start; these tests add them as a sign-up would.
-  const access = new AccessService(undefined as unknown as AccessRepository);
+  const config = loadAppConfig({});
+  const access = new AccessService(undefined as unknown as AccessRepository, config);
   for (const id of ['by-header', 'by-cookie', 'by-query']) {
     access.addAccount({ id, username: id, role: 'user' });
   }
   const tokens = new TokenService(
-    loadAppConfig({}),
+    config,
     access,
     createSecretKey(Buffer.from('a-secret-long-enough-for-the-tests-0123456789')),
   );
