@@ -157,6 +157,8 @@ export interface StreamTicketsTable {
   expires_at: number;
   /** When the token it was issued with expires: the stream it opens ends then. */
   token_expires_at: number;
+  /** The session of that token; none for a token issued before sessions existed. */
+  session_id: string | null;
 }
 
 /**
