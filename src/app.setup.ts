@@ -29,7 +29,8 @@ export function configureApp(app: NestExpressApplication): void {
       .setDescription('Media server core with a real-time event API (GET /sse and Socket.IO)')
       .setVersion('0.1.0')
       .addBearerAuth()
-      .addCookieAuth('token')
+      .addCookieAuth('token', { type: 'apiKey' }, 'token')
+      .addCookieAuth('refresh', { type: 'apiKey' }, 'refresh')
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document);

@@ -14,6 +14,12 @@ class RecordingLogger extends ConsoleLogger {
   }
 }
 
+/** The `refresh=...` pair a response sets, if any. */
+function refreshCookie(response: { headers: Record<string, unknown> }): string {
+  const cookies = (response.headers['set-cookie'] ?? []) as string[];
+  return cookies.find((cookie) => cookie.startsWith('refresh='))?.split(';')[0] ?? '';
+}
+
 /** Sends what the process writes to stdout, stderr or the console into `lines`, until restored. */
 function captureOutput(lines: string[]): () => void {
   const streams = [process.stdout, process.stderr];
@@ -228,6 +234,42 @@ describe('the HTTP application', () => {
         expect(everything).not.toContain(token);
         expect(everything).not.toContain(encodeURIComponent(token));
         expect(everything).not.toContain(token.split('.')[2] ?? token);
+      }
+    });
+
+    it("never contain a refresh cookie's secret, through a rotation, a reuse and a logout", async () => {
+      const recorder = new RecordingLogger();
+      Logger.overrideLogger(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']);
+      t.app.useLogger(recorder);
+      const written: string[] = [];
+      const restoreOutput = captureOutput(written);
+
+      const secrets: string[] = [];
+      try {
+        const user = await t.createUser();
+        const login = await t
+          .http()
+          .post('/auth/login')
+          .send({ username: user.username, password: user.password })
+          .expect(200);
+        const first = refreshCookie(login);
+        const rotated = await t.http().post('/auth/refresh').set('Cookie', first).expect(200);
+        const second = refreshCookie(rotated);
+        await t.http().post('/auth/refresh').set('Cookie', first).expect(200);
+        await t.http().post('/auth/logout').set('Cookie', second).expect(204);
+        await t.http().post('/auth/refresh').set('Cookie', second).expect(401);
+        secrets.push(...[first, second].map((cookie) => cookie.split('.')[1]));
+        new Logger('Probe').debug('probe line');
+      } finally {
+        restoreOutput();
+      }
+
+      expect(recorder.lines).toContain('debug [Probe] probe line');
+      expect(secrets).toHaveLength(2);
+      const everything = [...recorder.lines, ...written].join('\n');
+      for (const secret of secrets) {
+        expect(secret).toMatch(/^[\w-]{43}$/);
+        expect(everything).not.toContain(secret);
       }
     });
   });

@@ -44,10 +44,17 @@ const sign = (payload: object, secret: string, options: jwt.SignOptions) =>
 describe('REST (passport, reelay-jwt) and the streams (TokenService) give every token the same verdict', () => {
   let t: TestApp;
   let valid: string;
+  let ofEndedSession: string;
 
   beforeAll(async () => {
     t = await createTestApp();
     valid = t.admin.token;
+    ofEndedSession = (await t.createUser()).token;
+    await t
+      .http()
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${ofEndedSession}`)
+      .expect(204);
   });
   afterAll(() => t.close());
 
@@ -94,6 +101,7 @@ describe('REST (passport, reelay-jwt) and the streams (TokenService) give every 
       }),
       401,
     ],
+    ['a token of a session that ended', () => ({ authorization: `Bearer ${ofEndedSession}` }), 401],
     [
       'a user that does not exist',
       () => ({ authorization: `Bearer ${sign({ sub: 'nobody' }, TEST_JWT_SECRET, {})}` }),

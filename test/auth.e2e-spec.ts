@@ -38,11 +38,12 @@ describe('auth', () => {
       });
       const { accessToken } = response.body as { accessToken: string };
       const claims = jwt.verify(accessToken, TEST_JWT_SECRET) as jwt.JwtPayload;
-      expect(claims).toMatchObject({ sub: t.admin.id, iss: 'reelay' });
+      expect(claims).toMatchObject({ sub: t.admin.id, iss: 'reelay', sid: expect.any(String) });
       expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(3600);
 
       const cookies = response.headers['set-cookie'] as unknown as string[];
-      expect(cookies).toHaveLength(1);
+      // The other is the session's refresh cookie (sessions.e2e-spec.ts).
+      expect(cookies.map((cookie) => cookie.split('=')[0])).toEqual(['token', 'refresh']);
       const [pair, ...attributes] = cookies[0].split(/;\s*/);
       expect(pair).toBe(`token=${accessToken}`);
       expect(attributes).toEqual(

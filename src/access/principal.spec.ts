@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAppConfig } from '../config/app-config.js';
+import { type AppConfig, loadAppConfig } from '../config/app-config.js';
 import { DatabaseService } from '../database/database.service.js';
 import { AccessRepository } from './access.repository.js';
 import { AccessService } from './access.service.js';
@@ -86,6 +86,7 @@ describe('Principal', () => {
 
 describe('AccessService', () => {
   let dataDir: string;
+  let config: AppConfig;
   let database: DatabaseService;
   let access: AccessService;
 
@@ -93,7 +94,8 @@ describe('AccessService', () => {
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'reelay-access-'));
-    database = new DatabaseService(loadAppConfig({ DATA_DIR: dataDir }));
+    config = loadAppConfig({ DATA_DIR: dataDir, JWT_TTL: '1h' });
+    database = new DatabaseService(config);
     await database.migrate();
     const now = Date.now();
     await database.db
@@ -118,7 +120,28 @@ describe('AccessService', () => {
       .insertInto('library_users')
       .values({ library_id: 'lib', user_id: 'ann', role: 'read' })
       .execute();
-    access = new AccessService(new AccessRepository(database));
+    const hour = 3_600_000;
+    const session = (id: string, revokedAt: number | null) => ({
+      id,
+      user_id: 'ann',
+      secret_hash: 'x',
+      previous_hash: null,
+      rotated_at: now - 2 * hour,
+      created_at: now - 2 * hour,
+      last_used_at: now - 2 * hour,
+      expires_at: now + hour,
+      revoked_at: revokedAt,
+      user_agent: '',
+    });
+    await database.db
+      .insertInto('sessions')
+      .values([
+        session('live', null),
+        session('ended-lately', now - hour + 60_000),
+        session('ended-long-ago', now - hour - 60_000),
+      ])
+      .execute();
+    access = new AccessService(new AccessRepository(database), config);
     await access.onModuleInit();
   });
 
@@ -133,6 +156,40 @@ describe('AccessService', () => {
     expect(access.principalFor('nobody')).toBeUndefined();
     expect([...access.serverAdminIds()]).toEqual(['root']);
     expect([...access.libraryMembers('lib')]).toEqual([['ann', 'read']]);
+  });
+
+  it('loads the sessions ended less than a token lifetime ago, whose tokens may still be presented', () => {
+    expect(access.isSessionEnded('ended-lately')).toBe(true);
+    expect(access.isSessionEnded('ended-long-ago')).toBe(false);
+    expect(access.isSessionEnded('live')).toBe(false);
+  });
+
+  it('ends a session at once, for this process and the others, until its last token expires', () => {
+    const ended: unknown[] = [];
+    const changes: unknown[] = [];
+    const subscriptions = [
+      access.sessionEnded$.subscribe((session) => ended.push(session)),
+      access.changes$.subscribe((change) => changes.push(change)),
+    ];
+    const until = Date.now() + 60_000;
+    access.endSession('ann', 'live', until);
+    access.apply({ kind: 'session-ended', userId: 'root', sessionId: 'elsewhere', until });
+    access.endSession('ann', 'outlived', Date.now() - 1);
+    for (const subscription of subscriptions) subscription.unsubscribe();
+
+    expect(access.isSessionEnded('live')).toBe(true);
+    expect(access.isSessionEnded('elsewhere')).toBe(true);
+    expect(access.isSessionEnded('outlived')).toBe(false);
+    expect(ended).toEqual([
+      { userId: 'ann', sessionId: 'live' },
+      { userId: 'root', sessionId: 'elsewhere' },
+      { userId: 'ann', sessionId: 'outlived' },
+    ]);
+    // Only this process's changes go out to the others; what came from them does not return.
+    expect(changes).toEqual([
+      { kind: 'session-ended', userId: 'ann', sessionId: 'live', until },
+      { kind: 'session-ended', userId: 'ann', sessionId: 'outlived', until: expect.any(Number) },
+    ]);
   });
 
   it('shows a changed grant at once through a Principal made before the change', () => {

@@ -20,6 +20,19 @@ export class LoginResponseDto {
   @ApiProperty({ description: 'seconds until the token expires' }) expiresIn!: number;
 }
 
+export class SessionDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'date-time', description: 'the login' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'the login or the last refresh' })
+  lastUsedAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'when it ends unless refreshed before' })
+  expiresAt!: string;
+  @ApiProperty({ description: "the login request's User-Agent (at most 200 characters)" })
+  userAgent!: string;
+  @ApiProperty({ description: 'whether it is the session of the token that asks' })
+  current!: boolean;
+}
+
 export class StreamTicketDto {
   @ApiProperty({ description: 'opens one stream as the `ticket` query' }) ticket!: string;
   @ApiProperty({ description: 'seconds it may wait to be used', example: 30 })

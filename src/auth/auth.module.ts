@@ -5,15 +5,17 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { ReelayJwtStrategy } from './reelay-jwt.strategy.js';
+import { SessionRepository } from './session.repository.js';
+import { SessionService } from './session.service.js';
 import { SIGNING_KEY, SigningSecretRepository } from './signing-secret.repository.js';
 import { StreamTicketRepository } from './stream-ticket.repository.js';
 import { StreamTicketService } from './stream-ticket.service.js';
 import { TokenService } from './token.service.js';
 
 /**
- * Login and token verification: the `reelay-jwt` passport strategy for REST routes, TokenService
- * for the stream transports (through TokenStreamAuthenticator); AppModule installs JwtAuthGuard
- * for every route.
+ * Login, sessions and token verification: the `reelay-jwt` passport strategy for REST routes,
+ * TokenService for the stream transports (through TokenStreamAuthenticator); AppModule installs
+ * JwtAuthGuard for every route.
  */
 @Global()
 @Module({
@@ -31,6 +33,8 @@ import { TokenService } from './token.service.js';
     },
     TokenService,
     ReelayJwtStrategy,
+    SessionRepository,
+    SessionService,
     StreamTicketRepository,
     StreamTicketService,
   ],

@@ -1,10 +1,10 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
 import { UsersService } from '../users/users.service.js';
-import type { LoginDto, LoginResponseDto, PrincipalDto } from './auth.dto.js';
+import type { LoginDto, PrincipalDto } from './auth.dto.js';
 import { RetryLaterException } from '../common/retry-later.exception.js';
 import { FailureThrottle, type ThrottlePolicy } from './failure-throttle.js';
-import { TokenService } from './token.service.js';
+import { type IssuedRefresh, SessionService, type SessionTokens } from './session.service.js';
 
 /**
  * A username may fail 5 times, then waits 1 s, 2 s, 4 s ... at most a minute after each further
@@ -33,15 +33,20 @@ export class AuthService {
 
   constructor(
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
+    private readonly sessions: SessionService,
   ) {}
 
   /**
    * Logs in, unless the username or the client's address failed too often lately (429 with
    * `Retry-After`). Each attempt counts as a failure before the password is checked, so a burst
-   * of parallel guesses is throttled like one after another; a success takes it back.
+   * of parallel guesses is throttled like one after another; a success takes it back, and starts
+   * a session.
    */
-  async login({ username, password }: LoginDto, address: string): Promise<LoginResponseDto> {
+  async login(
+    { username, password }: LoginDto,
+    address: string,
+    userAgent: string | undefined,
+  ): Promise<SessionTokens & { refresh: IssuedRefresh }> {
     const userKey = username.toLowerCase();
     const now = Date.now();
     const waitMs = Math.max(
@@ -58,11 +63,7 @@ export class AuthService {
     if (!user) throw new UnauthorizedException('Wrong username or password');
     this.failuresByUsername.succeeded(userKey);
     this.failuresByAddress.forgiveOne(address);
-    return {
-      accessToken: this.tokens.sign(user.id),
-      tokenType: 'Bearer',
-      expiresIn: this.tokens.ttlSeconds,
-    };
+    return this.sessions.start(user.id, userAgent);
   }
 
   describe(principal: Principal): PrincipalDto {

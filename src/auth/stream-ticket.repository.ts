@@ -6,6 +6,8 @@ import type { StreamTicketsTable } from '../database/schema.js';
 export interface TicketGrant {
   userId: string;
   tokenExpiresAt: number;
+  /** The session of the token it was asked with, if that token had one. */
+  sessionId: string | undefined;
 }
 
 /**
@@ -28,10 +30,14 @@ export class StreamTicketRepository {
     const row = await this.database.db
       .deleteFrom('stream_tickets')
       .where('hash', '=', hash)
-      .returning(['user_id', 'expires_at', 'token_expires_at'])
+      .returning(['user_id', 'expires_at', 'token_expires_at', 'session_id'])
       .executeTakeFirst();
     if (row === undefined || row.expires_at <= now) return undefined;
-    return { userId: row.user_id, tokenExpiresAt: row.token_expires_at };
+    return {
+      userId: row.user_id,
+      tokenExpiresAt: row.token_expires_at,
+      sessionId: row.session_id ?? undefined,
+    };
   }
 
   async deleteExpired(now: number): Promise<void> {

@@ -9,12 +9,13 @@ import { TOKEN_FAILURE_MESSAGES, TokenService } from './token.service.js';
 
 describe('TokenStreamAuthenticator', () => {
   // The accounts come from the database at start; these tests add them as a sign-up would.
-  const access = new AccessService(undefined as unknown as AccessRepository);
+  const config = loadAppConfig({});
+  const access = new AccessService(undefined as unknown as AccessRepository, config);
   for (const id of ['by-header', 'by-cookie', 'by-query']) {
     access.addAccount({ id, username: id, role: 'user' });
   }
   const tokens = new TokenService(
-    loadAppConfig({}),
+    config,
     access,
     createSecretKey(Buffer.from('a-secret-long-enough-for-the-tests-0123456789')),
   );
@@ -30,7 +31,7 @@ describe('TokenStreamAuthenticator', () => {
   const verified = (request: Parameters<TokenStreamAuthenticator['authenticate']>[0]) =>
     authenticator.authenticate(request) as StreamIdentity;
   const [header, cookie, query] = ['by-header', 'by-cookie', 'by-query'].map((id) =>
-    tokens.sign(id),
+    tokens.sign(id, `session-of-${id}`),
   );
   const userOf = (request: Parameters<TokenStreamAuthenticator['authenticate']>[0]) =>
     verified(request).principal.userId;
@@ -56,6 +57,17 @@ describe('TokenStreamAuthenticator', () => {
     expect(() =>
       authenticator.authenticate({ headers: { authorization: `Bearer ${query}x` }, query: {} }),
     ).toThrow(new StreamRefused(TOKEN_FAILURE_MESSAGES.invalid));
+  });
+
+  it("gives the token's session, and refuses a token of a session that ended, at once", () => {
+    const token = tokens.sign('by-header', 'ending');
+    const request = { headers: { authorization: `Bearer ${token}` }, query: {} };
+    expect(verified(request).sessionId).toBe('ending');
+    access.endSession('by-header', 'ending', Date.now() + 60_000);
+    expect(() => authenticator.authenticate(request)).toThrow(
+      new StreamRefused(TOKEN_FAILURE_MESSAGES.revoked),
+    );
+    expect(userOf({ headers: { authorization: `Bearer ${header}` }, query: {} })).toBe('by-header');
   });
 
   it('redeems a ticket given as the ticket query instead of any token, and refuses an empty one', async () => {

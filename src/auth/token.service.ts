@@ -5,12 +5,14 @@ import { AccessService } from '../access/access.service.js';
 import type { Principal } from '../access/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
+import type { StreamIdentity } from '../events/events.ports.js';
 import { SIGNING_KEY } from './signing-secret.repository.js';
 
 export const ISSUER = 'reelay';
 const ALGORITHM = 'HS256';
 
-export type TokenFailure = 'missing' | 'expired' | 'invalid' | 'unknown-user' | 'ticket';
+export type TokenFailure =
+  'missing' | 'expired' | 'invalid' | 'unknown-user' | 'revoked' | 'ticket';
 
 export class TokenRejected extends Error {
   constructor(readonly reason: TokenFailure) {
@@ -24,10 +26,21 @@ export const TOKEN_FAILURE_MESSAGES: Record<TokenFailure, string> = {
   expired: 'The token has expired; log in again',
   invalid: 'The token is invalid',
   'unknown-user': 'The token belongs to a user that no longer exists',
+  revoked: 'The session has ended; log in again',
   ticket: 'The stream ticket is unknown, already used or expired; ask for a new one',
 };
 
-/** Issues and verifies access tokens: HS256 only, signed with one KeyObject. */
+/** What a verified token says: whose it is, until when, and in which login session. */
+export interface VerifiedToken extends StreamIdentity {
+  principal: Principal;
+}
+
+/**
+ * Issues and verifies access tokens: HS256 only, signed with one KeyObject. A token names its
+ * login session (`sid`), and is refused once that session ended, from memory (AccessService):
+ * verification stays synchronous, without a query. Tokens issued before sessions existed have
+ * no `sid` and live until they expire.
+ */
 @Injectable()
 export class TokenService {
   readonly key: KeyObject;
@@ -48,8 +61,8 @@ export class TokenService {
     return this.config.jwtTtlSeconds;
   }
 
-  sign(userId: string): string {
-    return jwt.sign({}, this.key, {
+  sign(userId: string, sessionId: string): string {
+    return jwt.sign({ sid: sessionId }, this.key, {
       algorithm: ALGORITHM,
       issuer: ISSUER,
       subject: userId,
@@ -57,8 +70,14 @@ export class TokenService {
     });
   }
 
-  /** The principal of a verified payload; throws TokenRejected for a deleted user. */
+  /**
+   * The principal of a verified payload; throws TokenRejected for a deleted user or an ended
+   * session.
+   */
   principalOf(payload: JwtPayload): Principal {
+    if (typeof payload.sid === 'string' && this.access.isSessionEnded(payload.sid)) {
+      throw new TokenRejected('revoked');
+    }
     const principal =
       typeof payload.sub === 'string' ? this.access.principalFor(payload.sub) : undefined;
     if (!principal) throw new TokenRejected('unknown-user');
@@ -66,7 +85,7 @@ export class TokenService {
   }
 
   /** Verifies a token, for the HTTP guard and the Socket.IO handshake alike. */
-  verify(token: string | undefined): { principal: Principal; expiresAt: number } {
+  verify(token: string | undefined): VerifiedToken {
     if (!token) throw new TokenRejected('missing');
     let payload: JwtPayload;
     try {
@@ -74,6 +93,10 @@ export class TokenService {
     } catch (error) {
       throw new TokenRejected(error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid');
     }
-    return { principal: this.principalOf(payload), expiresAt: (payload.exp ?? 0) * 1000 };
+    return {
+      principal: this.principalOf(payload),
+      expiresAt: (payload.exp ?? 0) * 1000,
+      sessionId: typeof payload.sid === 'string' ? payload.sid : undefined,
+    };
   }
 }

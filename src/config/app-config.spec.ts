@@ -24,6 +24,8 @@ describe('loadAppConfig', () => {
       host: '127.0.0.1',
       dataDir: '/srv/reelay/data',
       jwtTtlSeconds: 3600,
+      refreshTtlSeconds: 30 * 86400,
+      refreshGraceMs: 10_000,
       adminUsername: 'admin',
       uploadMaxBytes: 10 * 1024 ** 3,
       backupDir: '/srv/reelay/data/backups',
@@ -54,6 +56,8 @@ describe('loadAppConfig', () => {
         DATA_DIR: 'var/reelay',
         JWT_SECRET: 's'.repeat(32),
         JWT_TTL: '2h',
+        REFRESH_TTL: '7d',
+        REFRESH_GRACE_MS: '0',
         ADMIN_USERNAME: 'root.admin',
         ADMIN_PASSWORD: 'correct horse',
         UPLOAD_MAX_BYTES: '1048576',
@@ -77,6 +81,8 @@ describe('loadAppConfig', () => {
       dataDir: '/srv/reelay/var/reelay',
       jwtSecret: 's'.repeat(32),
       jwtTtlSeconds: 7200,
+      refreshTtlSeconds: 7 * 86400,
+      refreshGraceMs: 0,
       adminUsername: 'root.admin',
       adminPassword: 'correct horse',
       uploadMaxBytes: 1048576,
@@ -121,6 +127,16 @@ describe('loadAppConfig', () => {
       );
     },
   );
+
+  it('reads REFRESH_TTL as JWT_TTL is read, and refuses a bad one or a grace over a minute', () => {
+    expect(loadAppConfig({ REFRESH_TTL: '12h' }, CWD).refreshTtlSeconds).toBe(12 * 3600);
+    expect(configError({ REFRESH_TTL: '0d' })).toContain(
+      'REFRESH_TTL must be a positive duration such as 3600, 30m, 1h or 7d, at most 365d (got "0d")',
+    );
+    expect(configError({ REFRESH_GRACE_MS: '60001' })).toContain(
+      'REFRESH_GRACE_MS must be a whole number from 0 to 60000 (got "60001")',
+    );
+  });
 
   it.each([
     ['0', 0],

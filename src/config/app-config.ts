@@ -29,6 +29,13 @@ export interface AppConfig {
   /** Unset means: generate one on first start and keep it under `dataDir`. */
   jwtSecret?: string;
   jwtTtlSeconds: number;
+  /** How long a session lives without a refresh; each refresh starts it again. */
+  refreshTtlSeconds: number;
+  /**
+   * How long after a refresh the refresh cookie it replaced still gets an access token (two tabs
+   * refreshing at once) rather than ending the session as a stolen one.
+   */
+  refreshGraceMs: number;
   adminUsername: string;
   adminPassword?: string;
   uploadMaxBytes: number;
@@ -228,6 +235,8 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     database: readDatabase(read),
     jwtSecret,
     jwtTtlSeconds: read.duration('JWT_TTL', 3600, 365),
+    refreshTtlSeconds: read.duration('REFRESH_TTL', 30 * 86400, 365),
+    refreshGraceMs: read.integer('REFRESH_GRACE_MS', 10_000, 0, 60_000),
     adminUsername,
     adminPassword,
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),

@@ -175,13 +175,13 @@ describe('copying the database between engines', () => {
     postgres = undefined;
   });
 
-  it('covers every table the migrations create, but the shared secrets', async () => {
+  it('covers every table the migrations create, but the shared secrets, tickets and sessions', async () => {
     const db = await migrated(sqliteInMemory());
     const { rows } = await sql<{ name: string }>`
       SELECT name FROM sqlite_master
       WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%'`.execute(db);
     expect(rows.map((row) => row.name).sort()).toEqual(
-      [...COPIED_TABLES, 'server_secrets', 'stream_tickets'].sort(),
+      [...COPIED_TABLES, 'server_secrets', 'stream_tickets', 'sessions'].sort(),
     );
   });
 
@@ -191,6 +191,22 @@ describe('copying the database between engines', () => {
     await source
       .insertInto('server_secrets')
       .values({ name: 'jwt-secret', value: 'never copied' })
+      .execute();
+    const { id: userId } = await source.selectFrom('users').select('id').executeTakeFirstOrThrow();
+    await source
+      .insertInto('sessions')
+      .values({
+        id: 'never-copied',
+        user_id: userId,
+        secret_hash: 'hash',
+        previous_hash: null,
+        rotated_at: 1,
+        created_at: 1,
+        last_used_at: 1,
+        expires_at: Number.MAX_SAFE_INTEGER,
+        revoked_at: null,
+        user_agent: '',
+      })
       .execute();
     postgres = await createTestDatabase();
     const middle = await migrated(
@@ -209,5 +225,6 @@ describe('copying the database between engines', () => {
     expect(await contents(back)).toEqual(expected);
     expect(await countRows(back)).toBe(COPIED_TABLES.length - 1);
     expect(await back.selectFrom('server_secrets').selectAll().execute()).toEqual([]);
+    expect(await middle.selectFrom('sessions').selectAll().execute()).toEqual([]);
   });
 });

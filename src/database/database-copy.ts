@@ -5,8 +5,10 @@ import type { Database } from './schema.js';
  * Every table a copy of the database holds (a backup, a restore), parents before the tables
  * whose foreign keys point at them, so that rows can be inserted in this order with the keys
  * enforced. All but `server_secrets`: a backup never holds the key tokens are signed with, and a
- * restored deployment makes its own; nor `stream_tickets`, which live for 30 seconds. A table added to the schema goes here too (a unit test
- * compares the list with the tables the migrations create).
+ * restored deployment makes its own; nor `stream_tickets`, which live for 30 seconds; nor
+ * `sessions`, so that a restore never brings back a session that was ended since. A table added
+ * to the schema goes here too (a unit test compares the list with the tables the migrations
+ * create).
  */
 export const COPIED_TABLES: readonly (keyof Database)[] = [
   'users',

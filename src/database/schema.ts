@@ -157,6 +157,29 @@ export interface StreamTicketsTable {
   expires_at: number;
   /** When the token it was issued with expires: the stream it opens ends then. */
   token_expires_at: number;
+  /** The session of that token; none for a token issued before sessions existed. */
+  session_id: string | null;
+}
+
+/**
+ * A login session (epoch ms), renewed by its refresh cookie `<id>.<secret>`: only SHA-256 hashes
+ * of secrets are kept. Never copied into a backup.
+ */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  /** The secret the last refresh replaced, still honoured for a moment after `rotated_at`. */
+  previous_hash: string | null;
+  rotated_at: number;
+  created_at: number;
+  /** The login or the last refresh. */
+  last_used_at: number;
+  /** Unless refreshed before: each refresh moves it REFRESH_TTL ahead. */
+  expires_at: number;
+  revoked_at: number | null;
+  /** The login request's User-Agent, at most 200 characters; empty when it sent none. */
+  user_agent: string;
 }
 
 export interface Database {
@@ -176,4 +199,5 @@ export interface Database {
   event_log_state: EventLogStateTable;
   server_secrets: ServerSecretsTable;
   stream_tickets: StreamTicketsTable;
+  sessions: SessionsTable;
 }

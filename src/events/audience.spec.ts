@@ -24,7 +24,7 @@ function accessWith(
   accounts: { id: string; role: ServerRole }[],
   grants: [string, string, GrantedRole][],
 ): AccessService {
-  const access = new AccessService({} as AccessRepository);
+  const access = new AccessService({} as AccessRepository, loadAppConfig({}));
   for (const { id, role } of accounts) access.addAccount({ id, username: id, role });
   for (const [library, user, role] of grants) access.setGrant(library, user, role);
   return access;

@@ -6,7 +6,7 @@ import { ConnectionRegistry, type EventConnection } from './connection-registry.
 import { publishingHub } from './log/volatile-event-store.js';
 
 function accessWith(): AccessService {
-  const access = new AccessService({} as AccessRepository);
+  const access = new AccessService({} as AccessRepository, loadAppConfig({}));
   access.addAccount({ id: 'admin', username: 'admin', role: 'admin' });
   access.addAccount({ id: 'reader', username: 'reader', role: 'user' });
   access.addAccount({ id: 'stranger', username: 'stranger', role: 'user' });

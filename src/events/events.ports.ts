@@ -21,6 +21,8 @@ export interface StreamPrincipal {
 export interface StreamIdentity {
   principal: StreamPrincipal;
   expiresAt: number;
+  /** The login session it was opened in, if the host has sessions: its end closes the stream. */
+  sessionId?: string;
 }
 
 /**
@@ -60,6 +62,11 @@ export abstract class StreamAuthenticator {
 export abstract class StreamAccess {
   /** Users deleted: their streams close. */
   abstract readonly userRemoved$: Observable<string>;
+  /**
+   * Sessions ended (a logout, a revocation), in this process or another: the streams opened in
+   * them (StreamIdentity.sessionId) close. A host without sessions leaves it out.
+   */
+  declare readonly sessionEnded$?: Observable<{ userId: string; sessionId: string }>;
   /**
    * Changes made in this process, which the Redis bus replays on the other processes through
    * `apply`; each must be plain JSON.

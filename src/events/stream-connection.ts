@@ -45,6 +45,8 @@ export abstract class StreamConnection<F> implements EventConnection {
     readonly principal: StreamPrincipal,
     readonly filter: LibraryFilter,
     readonly expiresAt: number,
+    /** The login session it was opened in, if any: the stream ends with it. */
+    readonly sessionId: string | undefined,
     private readonly limits: QueueLimits,
     now: number,
   ) {

@@ -14,9 +14,9 @@ import type { StreamQuota } from './stream-quota.js';
  * decided once (from the live grants, by user) and its frame encoded once per variant; the
  * replay of what a resuming client missed; one flush per event-loop turn for every connection
  * that has frames waiting; and one timer that ends connections whose token expired and keeps
- * silent ones alive. Users who are removed lose their connections; a gap in the ids sends every
- * connection `resync`. Each transport's service opens connections and says how they are encoded
- * (FrameEncoder) and written (StreamConnection).
+ * silent ones alive. Users who are removed lose their connections, and so do sessions that end
+ * (a logout); a gap in the ids sends every connection `resync`. Each transport's service opens
+ * connections and says how they are encoded (FrameEncoder) and written (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The bounds of each connection's queue. */
@@ -45,6 +45,12 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
       this.access.userRemoved$.subscribe((userId) => this.closeUser(userId)),
       this.hub.gaps$.subscribe((reason) => this.resyncAll(reason)),
     ];
+    const sessionEnded$ = this.access.sessionEnded$;
+    if (sessionEnded$ !== undefined) {
+      this.subscriptions.push(
+        sessionEnded$.subscribe(({ userId, sessionId }) => this.closeSession(userId, sessionId)),
+      );
+    }
     const sweepMs = Math.max(
       10,
       Math.min(EXPIRY_SWEEP_MS, Math.floor(this.settings.keepaliveMs / 10)),
@@ -147,6 +153,12 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
 
   private closeUser(userId: string): void {
     for (const connection of this.connections.ofUser(userId)) connection.close();
+  }
+
+  private closeSession(userId: string, sessionId: string): void {
+    for (const connection of this.connections.ofUser(userId)) {
+      if (connection.sessionId === sessionId) connection.close();
+    }
   }
 
   private resyncAll(reason: string): void {

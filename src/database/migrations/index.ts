@@ -8,6 +8,7 @@ import * as backupArchives from './0006-backup-archives.js';
 import * as eventLog from './0007-event-log.js';
 import * as serverSecrets from './0008-server-secrets.js';
 import * as streamTickets from './0009-stream-tickets.js';
+import * as sessions from './0010-sessions.js';
 
 /** Every migration, by name; names sort in the order they apply. Add new ones at the end. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-event-log': eventLog,
   '0008-server-secrets': serverSecrets,
   '0009-stream-tickets': streamTickets,
+  '0010-sessions': sessions,
 };

@@ -83,6 +83,7 @@ function connectionWith(limits: QueueLimits, wire: { current?: StandInWire } = {
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,
+    undefined,
     limits,
     0,
     () => wire.current as unknown as NetSocket | undefined,

@@ -35,12 +35,13 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
     principal: StreamPrincipal,
     filter: LibraryFilter,
     expiresAt: number,
+    sessionId: string | undefined,
     limits: QueueLimits,
     now: number,
     private readonly wireOf: WireFinder,
     private readonly drainedCallback: (connection: SocketConnection) => void,
   ) {
-    super(encoder, principal, filter, expiresAt, limits, now);
+    super(encoder, principal, filter, expiresAt, sessionId, limits, now);
   }
 
   get engine(): EngineConnection {

@@ -12,7 +12,6 @@ import {
   StreamAccess,
   StreamAuthenticator,
   type StreamIdentity,
-  type StreamPrincipal,
   StreamRefused,
 } from '../events.ports.js';
 import type { ErrorBody } from '../../common/http-exception.filter.js';
@@ -37,9 +36,8 @@ export class HandshakeRefused extends Error {
   }
 }
 
-interface Session extends HandshakeOptions {
-  principal: StreamPrincipal;
-  expiresAt: number;
+/** What a socket's handshake established: who, until when, in which login session, its options. */
+interface Session extends HandshakeOptions, StreamIdentity {
   /** Gives back the socket's place in the user's stream quota if it never joins. */
   releaseQuota: () => void;
 }
@@ -121,7 +119,8 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     const { handshake } = socket;
     const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
     try {
-      const { principal, expiresAt } = this.identityOf(socket, sources);
+      const identity = this.identityOf(socket, sources);
+      const { principal } = identity;
       const options = handshakeOptions(sources);
       if (!this.quota.tryAcquire(principal.userId)) {
         throw new HandshakeRefused(errorBody(429, this.quota.refusal));
@@ -129,7 +128,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       const releaseQuota = () => this.quota.release(principal.userId);
       // A client gone before it joined the namespace never gets 'disconnect'; its transport closes.
       socket.conn.once('close', releaseQuota);
-      this.sessions.set(socket, { principal, expiresAt, releaseQuota, ...options });
+      this.sessions.set(socket, { ...identity, releaseQuota, ...options });
     } catch (error) {
       if (error instanceof HandshakeRefused) throw error;
       throw new HandshakeRefused(this.refusalBody(error));
@@ -177,6 +176,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
       session.principal,
       session.filter,
       session.expiresAt,
+      session.sessionId,
       this.supervisor.limits,
       now,
       this.wireOf,

@@ -67,6 +67,7 @@ function connectionWith(limits: QueueLimits, now = 0, chunked = false) {
     {} as Principal,
     null,
     Number.MAX_SAFE_INTEGER,
+    undefined,
     limits,
     now,
   );

@@ -32,10 +32,11 @@ export class SseConnection extends StreamConnection<WireForms> {
     principal: StreamPrincipal,
     filter: LibraryFilter,
     expiresAt: number,
+    sessionId: string | undefined,
     limits: QueueLimits,
     now: number,
   ) {
-    super(encoder, principal, filter, expiresAt, limits, now);
+    super(encoder, principal, filter, expiresAt, sessionId, limits, now);
   }
 
   protected write(frames: readonly WireForms[]): boolean {

@@ -45,7 +45,7 @@ export class SseController {
   ): void {
     const filter = parseLibraryFilter(libraries);
     const lastEventId = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
-    const { principal, expiresAt } = request.streamIdentity;
-    this.sse.open(principal, request, response, { filter, lastEventId, expiresAt });
+    const { principal, expiresAt, sessionId } = request.streamIdentity;
+    this.sse.open(principal, request, response, { filter, lastEventId, expiresAt, sessionId });
   }
 }

@@ -36,6 +36,8 @@ export interface SseStreamOptions {
   lastEventId?: number;
   /** When the token expires: the stream ends then, and the client must log in again. */
   expiresAt: number;
+  /** The login session the stream was opened in, if any: the stream ends with it. */
+  sessionId?: string;
 }
 
 /**
@@ -214,6 +216,7 @@ export class SseService
       principal,
       options.filter,
       options.expiresAt,
+      options.sessionId,
       this.supervisor.limits,
       now,
     );
