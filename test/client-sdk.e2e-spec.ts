@@ -4,6 +4,7 @@ import {
   type ConnectionState,
   ReelayClient,
   type ReelayClientOptions,
+  ReelaySession,
   socketIoTransport,
   sseTransport,
   type StreamTransport,
@@ -12,7 +13,7 @@ import { TokenService } from '../src/auth/token.service.js';
 import { EventHub } from '../src/events/event-hub.js';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import { passes } from './support/eventually.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN, createTestApp, type TestApp } from './support/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -230,5 +231,52 @@ describe('@reelay/client in Node over SSE: what the server asks of it', () => {
     expect(client.status.skipped).toBe(skippedCounts.reduce((sum, count) => sum + count, 0));
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
     expect(ids.length + client.status.skipped).toBe(ids.at(-1)! - ids[0] + 1);
+  });
+});
+
+describe('@reelay/client in Node with a ReelaySession', () => {
+  let t: TestApp;
+  let publisher: EventsPublisher;
+  let library: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ JWT_TTL: '2', SSE_RETRY_MS: '200' });
+    publisher = t.app.get(EventsPublisher);
+    library = await t.createLibrary();
+  });
+  afterAll(() => t.close());
+
+  it('refreshes with the refresh cookie it keeps itself, streams on with nothing missed, and stops when logged out', async () => {
+    const session = new ReelaySession({ url: t.baseUrl });
+    await expect(session.login(ADMIN.username, 'wrong-password')).rejects.toMatchObject({
+      status: 401,
+    });
+    await session.login(ADMIN.username, ADMIN.password);
+    const client = new ReelayClient({ session });
+    const watch = new Watch(client);
+    const expiries = new Set<number>();
+    client.onStatus(() => expiries.add(session.expiresAt ?? 0));
+    client.start();
+    try {
+      await passes(() => expect(client.state).toBe('open'));
+      const published: string[] = [];
+      const until = Date.now() + 5000;
+      for (let n = 0; Date.now() < until; n++) {
+        publisher.tags(library, [{ action: 'Added', tag: { id: `${n}`, library, name: `${n}` } }]);
+        published.push(`${n}`);
+        // oxlint-disable-next-line no-await-in-loop -- events spread over time
+        await sleep(100);
+      }
+      await passes(() => expect(watch.tags).toEqual(published), 5000);
+      expect(watch.opens()).toBeGreaterThanOrEqual(2);
+      expect(expiries.size).toBeGreaterThanOrEqual(2);
+
+      await session.logout();
+      expect(session.signedIn).toBe(false);
+      await passes(() => expect(client.state).toBe('closed'), 5000);
+    } finally {
+      client.close();
+      session.close();
+    }
   });
 });

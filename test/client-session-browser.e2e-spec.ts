@@ -1,0 +1,59 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { EventsPublisher } from '../src/events/events.publisher.js';
+import type { SeenBySessionPage } from './browser/page-records.js';
+import { launchChromium, routeTestPage } from './support/browser.js';
+import { bundleForBrowser } from './support/browser-bundle.js';
+import { passes } from './support/eventually.js';
+import { ADMIN, createTestApp, type TestApp } from './support/test-app.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('@reelay/client in Chromium with a session whose access tokens live 3 s', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let t: TestApp;
+  let page: Page;
+
+  beforeAll(async () => {
+    let script: string;
+    [browser, script, t] = await Promise.all([
+      launchChromium(),
+      bundleForBrowser(new URL('./browser/session-stream.page.ts', import.meta.url)),
+      createTestApp({ JWT_TTL: '3', SSE_RETRY_MS: '200' }),
+    ]);
+    context = await browser.newContext();
+    page = await context.newPage();
+    const url = await routeTestPage(context, t.baseUrl, script);
+    await page.goto(`${url}#${encodeURIComponent(JSON.stringify(ADMIN))}`);
+  }, 60_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await t?.close();
+  });
+
+  const seenOn = () =>
+    page.evaluate(() => (globalThis as unknown as { seen: SeenBySessionPage }).seen);
+
+  it('refreshes before each expiry and goes on streaming with nothing missed', async () => {
+    await passes(async () => expect((await seenOn()).states).toContain('open'), 10_000);
+    const library = await t.createLibrary();
+    const publisher = t.app.get(EventsPublisher);
+    const published: string[] = [];
+    // Three token lifetimes of events, one every 100 ms.
+    const until = Date.now() + 9000;
+    for (let n = 0; Date.now() < until; n++) {
+      publisher.tags(library, [{ action: 'Added', tag: { id: `${n}`, library, name: `${n}` } }]);
+      published.push(`${n}`);
+      // oxlint-disable-next-line no-await-in-loop -- events spread over time
+      await sleep(100);
+    }
+    await passes(async () => expect((await seenOn()).tags).toEqual(published), 10_000);
+    const { ids, states, expiries } = await seenOn();
+    expect(ids.every((id, index) => index === 0 || id === ids[index - 1] + 1)).toBe(true);
+    // Each stream ended with its token; the client came back with a refreshed one each time.
+    expect(states.filter((state) => state === 'open').length).toBeGreaterThanOrEqual(3);
+    expect(states).not.toContain('closed');
+    expect(new Set(expiries).size).toBeGreaterThanOrEqual(3);
+  });
+});
