@@ -7,14 +7,16 @@ import { corsPolicy } from './common/cors-policy.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.provider.js';
+import { serveDashboard } from './dashboard/serve-dashboard.js';
 
 /** What main.ts and the e2e tests both apply to the application. */
 export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
-  const { corsOrigins } = app.get<AppConfig>(APP_CONFIG);
+  const { corsOrigins, dashboardDir } = app.get<AppConfig>(APP_CONFIG);
   // Without listed origins no CORS headers at all; the Socket.IO channel applies the same list.
   if (corsOrigins.length > 0) app.enableCors(corsPolicy(corsOrigins));
   app.use(cookieParser());
+  serveDashboard(app, dashboardDir);
   app.useGlobalPipes(
     new BodyShapePipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

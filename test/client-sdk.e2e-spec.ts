@@ -130,6 +130,33 @@ describe.each(TRANSPORTS)('@reelay/client in Node over %s', (_name, transport) =
     expect(watch.opens()).toBe(0);
   });
 
+  it('tries again later when its credentials cannot be renewed for now, and opens once they can', async () => {
+    let reachable = false;
+    let refreshes = 0;
+    let accessToken = 'expired-token';
+    // A session whose refresh fails without a verdict, as when the server cannot be reached.
+    const session = {
+      url: t.baseUrl,
+      expiresAt: undefined,
+      get accessToken() {
+        return accessToken;
+      },
+      refresh() {
+        refreshes += 1;
+        if (!reachable) return Promise.reject(new TypeError('fetch failed'));
+        accessToken = t.admin.token;
+        return Promise.resolve(true);
+      },
+    } as unknown as ReelaySession;
+    const watch = start({ session, backoff: { initialDelayMs: 50, maxDelayMs: 200 } });
+    // Each attempt is refused (401) and asks for a refresh, which fails: attempts go on.
+    await passes(() => expect(refreshes).toBeGreaterThanOrEqual(3));
+    expect(watch.errors).toContain('fetch failed');
+    expect(watch.client.state).toBe('connecting');
+    reachable = true;
+    await passes(() => expect(watch.client.state).toBe('open'));
+  });
+
   it('stops as closed on a refusal that would come again (a malformed libraries filter)', async () => {
     const watch = start({ token: t.admin.token, libraries: ['x'.repeat(10_000)] });
     await passes(() => expect(watch.client.state).toBe('closed'));

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadAppConfig, parseDurationSeconds } from './app-config.js';
 
 const CWD = '/srv/reelay';
@@ -218,6 +220,17 @@ describe('loadAppConfig', () => {
           ' https://photos.example.com, http://localhost:5173 https://photos.example.com',
       }).corsOrigins,
     ).toEqual(['https://photos.example.com', 'http://localhost:5173']);
+  });
+
+  it("finds the dashboard's build in the checkout the code runs from, or where DASHBOARD_DIR says", () => {
+    const checkout = fileURLToPath(new URL('../..', import.meta.url));
+    expect(loadAppConfig({}, CWD).dashboardDir).toBe(
+      join(checkout, 'packages', 'dashboard', 'dist'),
+    );
+    expect(loadAppConfig({ DASHBOARD_DIR: 'web' }, CWD).dashboardDir).toBe('/srv/reelay/web');
+    expect(loadAppConfig({ DASHBOARD_DIR: '/opt/dashboard' }, CWD).dashboardDir).toBe(
+      '/opt/dashboard',
+    );
   });
 
   it.each([

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EventsModuleOptions, StreamSettings } from '../events/events.options.js';
 
 /** The stream settings of the events module, from SSE_* variables. */
@@ -62,6 +64,8 @@ export interface AppConfig {
   streamsPerUser: number;
   /** Web origins whose pages may call the API and open the streams with credentials. */
   corsOrigins: readonly string[];
+  /** The built web dashboard (its index.html and assets/), served at `/`. */
+  dashboardDir: string;
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -190,6 +194,23 @@ function isWebOrigin(value: string): boolean {
   }
 }
 
+/**
+ * The dashboard's build in the checkout this code runs from: tests run it from `src/`, `npm start`
+ * from `dist/src/`, so the folder that holds `packages/dashboard` is found by walking up. Code
+ * copied elsewhere finds none, and looks under the working directory.
+ */
+function defaultDashboardDir(cwd: string): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(folder, 'packages', 'dashboard', 'package.json'))) {
+      return join(folder, 'packages', 'dashboard', 'dist');
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return resolve(cwd, 'packages', 'dashboard', 'dist');
+    folder = parent;
+  }
+}
+
 /** Never echoed: a database URL may hold a password. */
 function readDatabase(read: EnvReader): DatabaseConfig {
   const poolSize = read.integer('DATABASE_POOL_SIZE', 10, 1, 1000);
@@ -269,6 +290,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
         : read.integer('REELAY_WORKER_INDEX', 0, 0, 63),
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
     corsOrigins: read.origins('CORS_ORIGINS'),
+    dashboardDir: read.path('DASHBOARD_DIR', defaultDashboardDir(cwd), cwd),
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(

@@ -20,7 +20,8 @@ const FINAL_STATUSES = new Set([400, 403, 404]);
  * Keeps one stream open through a transport: opens it, and after it ends or fails opens it
  * again after a jittered, growing delay (the server's `retry:` first, `Retry-After` honoured),
  * each time from the last id the client saw. A 401 refreshes the credentials once and retries at
- * once; a second in a row, or a refusal that would repeat (400, 403, 404), ends it: `closed`.
+ * once (later, if the refresh itself failed); a second in a row, or a refusal that would repeat
+ * (400, 403, 404), ends it: `closed`.
  */
 export class Reconnector {
   private readonly backoff: Backoff;
@@ -84,7 +85,17 @@ export class Reconnector {
     const error = messageOf(end);
     if (end.kind === 'refused' && end.status === 401) {
       const generation = this.generation;
-      const again = !this.refusedAuth && (await this.host.reauthenticate());
+      let again: boolean;
+      try {
+        again = !this.refusedAuth && (await this.host.reauthenticate());
+      } catch (failure) {
+        // Renewing failed without a verdict (the server unreachable, say): a refusal of the
+        // credentials would have answered false. Try again later, as after a failed attempt.
+        if (generation === this.generation) {
+          this.retryIn(this.backoff.next(), messageOf({ kind: 'failed', error: failure }));
+        }
+        return;
+      }
       this.refusedAuth = true;
       if (generation !== this.generation) return;
       if (again) return this.retryIn(0, error);

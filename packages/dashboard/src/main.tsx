@@ -1,8 +1,12 @@
+import { ReelaySession } from '@reelay/client';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './app';
 
-createRoot(document.getElementById('root')!).render(
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root');
+createRoot(root).render(
   <StrictMode>
-    <h1>Reelay</h1>
+    <App session={new ReelaySession()} />
   </StrictMode>,
 );
