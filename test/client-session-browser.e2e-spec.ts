@@ -8,6 +8,9 @@ import { ADMIN, createTestApp, type TestApp } from './support/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const seenOf = (tab: Page) =>
+  tab.evaluate(() => (globalThis as unknown as { seen: SeenBySessionPage }).seen);
+
 describe('@reelay/client in Chromium with a session whose access tokens live 3 s', () => {
   let browser: Browser;
   let context: BrowserContext;
@@ -32,8 +35,7 @@ describe('@reelay/client in Chromium with a session whose access tokens live 3 s
     await t?.close();
   });
 
-  const seenOn = () =>
-    page.evaluate(() => (globalThis as unknown as { seen: SeenBySessionPage }).seen);
+  const seenOn = () => seenOf(page);
 
   it('refreshes before each expiry and goes on streaming with nothing missed', async () => {
     await passes(async () => expect((await seenOn()).states).toContain('open'), 10_000);
@@ -55,5 +57,66 @@ describe('@reelay/client in Chromium with a session whose access tokens live 3 s
     expect(states.filter((state) => state === 'open').length).toBeGreaterThanOrEqual(3);
     expect(states).not.toContain('closed');
     expect(new Set(expiries).size).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('@reelay/client in Chromium: tabs of different users in one browser', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let t: TestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    let script: string;
+    [browser, script, t] = await Promise.all([
+      launchChromium(),
+      bundleForBrowser(new URL('./browser/session-stream.page.ts', import.meta.url)),
+      createTestApp(),
+    ]);
+    context = await browser.newContext();
+    url = await routeTestPage(context, t.baseUrl, script);
+  }, 60_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await t?.close();
+  });
+
+  it("shares a stream between tabs of one user only: another user's tab gets a stream of its own", async () => {
+    const user = await t.createUser('user');
+    const open = async (credentials: object) => {
+      const tab = await context.newPage();
+      await tab.goto(
+        `${url}#${encodeURIComponent(JSON.stringify({ ...credentials, share: true }))}`,
+      );
+      await passes(
+        async () =>
+          expect(await seenOf(tab)).toMatchObject({ states: expect.arrayContaining(['open']) }),
+        10_000,
+      );
+      return tab;
+    };
+    const connections = async () =>
+      (
+        (await t.as(t.admin).get('/events/stats').expect(200)).body as {
+          sse: { connections: number };
+        }
+      ).sse.connections;
+    const before = await connections();
+    const [adminTab, otherAdminTab] = [await open(ADMIN), await open(ADMIN)];
+    const userTab = await open(user);
+    // The two admin tabs share one stream; the user's tab has its own.
+    await passes(async () => expect(await connections()).toBe(before + 2));
+
+    const library = await t.createLibrary();
+    t.app
+      .get(EventsPublisher)
+      .tags(library, [{ action: 'Added', tag: { id: 'x', library, name: 'admins only' } }]);
+    await passes(async () => {
+      const seen = await Promise.all([adminTab, otherAdminTab].map(seenOf));
+      for (const { tags } of seen) expect(tags).toContain('admins only');
+    });
+    await sleep(300);
+    expect((await seenOf(userTab)).tags).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { ReelayClient } from './reelay-client.js';
+import { ReelayClient, subjectOf } from './reelay-client.js';
 import type { StreamListener, StreamRequest, StreamTransport } from './transport.js';
 
 /** A transport driven by the test: it records each attempt and hands back its listener. */
@@ -122,5 +122,20 @@ describe('ReelayClient', () => {
     await until(() => client.state === 'closed');
     expect(client.status.error).toBe('invalid');
     expect(transport.attempts).toHaveLength(2);
+  });
+});
+
+/** A JWT with this payload (unsigned: subjectOf does not verify). */
+function token(payload: object): string {
+  return `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.signature`;
+}
+
+describe('subjectOf', () => {
+  it("reads a JWT's subject, so that tabs of different users never share a stream", () => {
+    expect(subjectOf(token({ sub: 'ü-user-1', sid: 's' }))).toBe('user:ü-user-1');
+    expect(subjectOf(token({ sub: 'user-2' }))).not.toBe(subjectOf(token({ sub: 'user-1' })));
+    expect(subjectOf(token({}))).toBeUndefined();
+    expect(subjectOf('not-a-jwt')).toBeUndefined();
+    expect(subjectOf('a.%%%.b')).toBeUndefined();
   });
 });

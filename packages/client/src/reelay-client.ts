@@ -34,9 +34,10 @@ export interface ReelayClientOptions {
   lastEventId?: number;
   backoff?: BackoffOptions;
   /**
-   * Browsers: the tabs that open the same stream share one connection (Web Locks and
-   * BroadcastChannel). On by default where the browser supports it; `false` for a connection
-   * per tab.
+   * Browsers: the tabs that open the same stream as the same user share one connection (Web
+   * Locks and BroadcastChannel). On by default where the browser supports it, except with a
+   * `token` function (whose user is known only once it answers); `false` for a connection per
+   * tab.
    */
   share?: boolean;
 }
@@ -145,9 +146,10 @@ export class ReelayClient {
   start(): this {
     if (this.started) return this;
     this.started = true;
-    if (this.options.share !== false && canShareTabs()) {
+    const shareKey = this.shareKey();
+    if (this.options.share !== false && shareKey !== undefined && canShareTabs()) {
       this.update({ leader: false });
-      this.tabs = new TabShare(this.shareKey(), {
+      this.tabs = new TabShare(shareKey, {
         lead: () => {
           this.update({ leader: true });
           this.reconnector.start();
@@ -254,10 +256,39 @@ export class ReelayClient {
     return this.options.url ?? this.options.session?.url ?? '';
   }
 
-  private shareKey(): string {
+  /**
+   * What tabs must have in common to share a stream: the server, the transport, the libraries
+   * and the user, so that no tab ever receives another user's events. A session's or a token's
+   * user is its subject; without either, the tabs send the profile's one `token` cookie. None
+   * for a token function, whose user is unknown until it answers.
+   */
+  private shareKey(): string | undefined {
+    const { session, token, libraries = [] } = this.options;
+    if (typeof token === 'function') return undefined;
+    const bearer = token ?? session?.accessToken;
+    const user = bearer === undefined ? 'cookie' : subjectOf(bearer);
+    if (user === undefined) return undefined;
     const origin = this.baseUrl() || pageOrigin();
-    const libraries = [...(this.options.libraries ?? [])].sort((a, b) => a.localeCompare(b));
-    return `reelay:${this.transport.name}:${origin}:${libraries.join(',')}`;
+    const sorted = [...libraries].sort((a, b) => a.localeCompare(b));
+    return `reelay:${this.transport.name}:${origin}:${user}:${sorted.join(',')}`;
+  }
+}
+
+/** The `sub` of a JWT, read without verifying it (the server does): only to group tabs. */
+export function subjectOf(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const base64 = payload.replaceAll('-', '+').replaceAll('_', '/');
+    const json = new TextDecoder().decode(
+      Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')), (char) =>
+        char.charCodeAt(0),
+      ),
+    );
+    const { sub } = JSON.parse(json) as { sub?: unknown };
+    return typeof sub === 'string' ? `user:${sub}` : undefined;
+  } catch {
+    return undefined;
   }
 }
 
