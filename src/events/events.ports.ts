@@ -68,6 +68,11 @@ export abstract class StreamAccess {
    */
   declare readonly sessionEnded$?: Observable<{ userId: string; sessionId: string }>;
   /**
+   * Whether a session has ended, asked as a stream opens: one authenticated a moment before its
+   * session ended, and registered a moment after, closes at once. With `sessionEnded$`.
+   */
+  isSessionEnded?(sessionId: string): boolean;
+  /**
    * Changes made in this process, which the Redis bus replays on the other processes through
    * `apply`; each must be plain JSON.
    */

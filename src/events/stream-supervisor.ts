@@ -77,6 +77,9 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     const first = lastEventId === undefined ? [] : this.missed(connection, lastEventId);
     connection.writeAll(opening === undefined ? first : [opening, ...first], now);
     this.connections.add(connection);
+    // The session may have ended while the request was being authenticated (a ticket's lookup).
+    const { sessionId } = connection;
+    if (sessionId !== undefined && this.access.isSessionEnded?.(sessionId)) connection.close();
   }
 
   /** The connection ended, whichever way: it leaves, and its place in the user's quota is free. */
