@@ -306,4 +306,31 @@ describe('@reelay/client in Node with a ReelaySession', () => {
       session.close();
     }
   });
+
+  it('tries its refresh again, later, when the server cannot be reached, instead of failing unheard', async () => {
+    let reachable = true;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    const session = new ReelaySession({
+      url: t.baseUrl,
+      fetch: (input, init) =>
+        reachable ? fetch(input, init) : Promise.reject(new TypeError('fetch failed')),
+    });
+    try {
+      await session.login(ADMIN.username, ADMIN.password);
+      const first = session.expiresAt;
+      reachable = false;
+      // The refresh is due 1.6 s into the token's 2 s; it fails, and is tried again after 1-2 s.
+      await sleep(2500);
+      expect(session.expiresAt).toBe(first);
+      reachable = true;
+      await passes(() => expect(session.expiresAt).toBeGreaterThan(first!), 5000);
+      expect(session.signedIn).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      session.close();
+    }
+  });
 });

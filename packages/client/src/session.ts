@@ -1,3 +1,4 @@
+import { Backoff } from './backoff.js';
 import { ReelayRequestError } from './errors.js';
 import { retryAfterMs } from './transport.js';
 
@@ -33,6 +34,8 @@ export class ReelaySession {
   private refreshCookie?: string;
   private refreshing?: Promise<boolean>;
   private timer?: ReturnType<typeof setTimeout>;
+  /** Spaces the next tries of a refresh that got no answer (the server unreachable). */
+  private readonly retries = new Backoff({ initialDelayMs: 1000, maxDelayMs: 30_000 });
   private readonly listeners = new Set<(signedIn: boolean) => void>();
 
   constructor(options: ReelaySessionOptions = {}) {
@@ -151,9 +154,22 @@ export class ReelaySession {
   }
 
   private schedule(lifeMs: number): void {
-    clearTimeout(this.timer);
     const aheadMs = this.refreshAheadMs ?? lifeMs / 5;
-    this.timer = setTimeout(() => void this.refresh(), Math.max(0, lifeMs - aheadMs));
+    this.retries.reset();
+    this.refreshIn(Math.max(0, lifeMs - aheadMs));
+  }
+
+  /**
+   * The refresh of the timer: one that gets no answer is tried again after a growing delay,
+   * while the session lasts; one the server refuses ends the session (`refresh` forgets it).
+   */
+  private refreshIn(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.refresh().catch(() => {
+        if (this.signedIn) this.refreshIn(this.retries.next());
+      });
+    }, delayMs);
     // In Node a pending refresh must not keep a finished script alive.
     (this.timer as { unref?: () => void }).unref?.();
   }
