@@ -56,6 +56,23 @@ describe('ReelayClient', () => {
     expect(client.state).toBe('reconnecting');
   });
 
+  it('tells the app to reload when a stream opens again before any event gave it a resume point', async () => {
+    const reasons: string[] = [];
+    client.onResync((reason) => reasons.push(reason));
+    client.start();
+    await until(() => transport.attempts.length === 1);
+    transport.last.listener.open();
+    transport.last.listener.end({ kind: 'failed', error: new Error('reset') });
+    await until(() => transport.attempts.length === 2);
+    transport.last.listener.open();
+    expect(reasons).toEqual(['reconnected before any event id']);
+    transport.last.listener.event('tags', tags('a'), 7);
+    transport.last.listener.end({ kind: 'failed', error: new Error('reset') });
+    await until(() => transport.attempts.length === 3);
+    transport.last.listener.open();
+    expect(reasons).toHaveLength(1);
+  });
+
   it('drops an id it has delivered already, and counts lagged and resync', async () => {
     const ids: (number | undefined)[] = [];
     client.on('tags', (_data, id) => ids.push(id));

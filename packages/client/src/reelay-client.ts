@@ -72,6 +72,7 @@ export class ReelayClient {
   private readonly reconnector: Reconnector;
   private tabs?: TabShare;
   private started = false;
+  private everOpened = false;
   private current: ReelayStatus = {
     state: 'connecting',
     skipped: 0,
@@ -91,6 +92,7 @@ export class ReelayClient {
           this.deliver(name, data, id);
         },
         state: (state, error) => {
+          if (state === 'open') this.reopened();
           this.update({ state, error });
           this.tabs?.shareStatus(this.shared());
         },
@@ -156,6 +158,8 @@ export class ReelayClient {
         },
         event: (name, data, id) => this.deliver(name, data, id),
         status: ({ state, error, lastEventId }) => {
+          // Open through the leader: should this tab lead one day, that is a reconnection.
+          if (state === 'open') this.everOpened = true;
           this.update({ state, error });
           if (lastEventId !== undefined && (this.lastEventId ?? 0) < lastEventId) {
             this.update({ lastEventId });
@@ -177,6 +181,19 @@ export class ReelayClient {
     this.tabs?.close();
     this.tabs = undefined;
     this.update({ state: 'closed', error: undefined });
+  }
+
+  /**
+   * A stream opened again before any event gave the client a place to resume from: what was
+   * published in between is unknown, so the app is told to reload, as after a server `resync`.
+   */
+  private reopened(): void {
+    if (this.everOpened && this.lastEventId === undefined) {
+      const notice: ResyncEvent = { Resync: { reason: 'reconnected before any event id' } };
+      this.tabs?.shareEvent('resync', notice, undefined);
+      this.deliver('resync', notice, undefined);
+    }
+    this.everOpened = true;
   }
 
   private deliver(name: string, data: unknown, id: number | undefined): void {
