@@ -1,35 +1,21 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { EventsPublisher } from '../src/events/events.publisher.js';
-import { launchChromium, routeTestPage } from './support/browser.js';
-import { bundleForBrowser } from './support/browser-bundle.js';
+import { type BrowserSuite, startBrowserSuite } from './support/browser-suite.js';
 import { passes } from './support/eventually.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 
 describe("@reelay/client's React hooks in Chromium", () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let suite: BrowserSuite;
   let t: TestApp;
   let page: Page;
 
   beforeAll(async () => {
-    let script: string;
-    [browser, script, t] = await Promise.all([
-      launchChromium(),
-      bundleForBrowser(new URL('./browser/react-hooks.page.tsx', import.meta.url)),
-      createTestApp(),
-    ]);
-    context = await browser.newContext();
-    await context.addCookies([
-      { name: 'token', value: t.admin.token, url: t.baseUrl, httpOnly: true, sameSite: 'Strict' },
-    ]);
-    page = await context.newPage();
-    await page.goto(await routeTestPage(context, t.baseUrl, script));
+    suite = await startBrowserSuite(new URL('./browser/react-hooks.page.tsx', import.meta.url));
+    t = suite.t;
+    page = await suite.context.newPage();
+    await page.goto(suite.pageUrl);
   }, 60_000);
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => suite?.close());
 
   it('render the connection state, and each event once, in StrictMode (mounted twice in development)', async () => {
     await passes(async () => expect(await page.getByRole('status').textContent()).toBe('open'));

@@ -1,10 +1,11 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import type { SeenBySessionPage } from './browser/page-records.js';
-import { launchChromium, routeTestPage } from './support/browser.js';
-import { bundleForBrowser } from './support/browser-bundle.js';
+import { type BrowserSuite, startBrowserSuite } from './support/browser-suite.js';
 import { passes } from './support/eventually.js';
-import { ADMIN, createTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN, type TestApp } from './support/test-app.js';
+
+const SESSION_PAGE = new URL('./browser/session-stream.page.ts', import.meta.url);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -12,28 +13,21 @@ const seenOf = (tab: Page) =>
   tab.evaluate(() => (globalThis as unknown as { seen: SeenBySessionPage }).seen);
 
 describe('@reelay/client in Chromium with a session whose access tokens live 3 s', () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let suite: BrowserSuite;
   let t: TestApp;
   let page: Page;
 
   beforeAll(async () => {
-    let script: string;
-    [browser, script, t] = await Promise.all([
-      launchChromium(),
-      bundleForBrowser(new URL('./browser/session-stream.page.ts', import.meta.url)),
-      createTestApp({ JWT_TTL: '3', SSE_RETRY_MS: '200' }),
-    ]);
-    context = await browser.newContext();
-    page = await context.newPage();
-    const url = await routeTestPage(context, t.baseUrl, script);
-    await page.goto(`${url}#${encodeURIComponent(JSON.stringify(ADMIN))}`);
+    suite = await startBrowserSuite(
+      SESSION_PAGE,
+      { JWT_TTL: '3', SSE_RETRY_MS: '200' },
+      { signedIn: false },
+    );
+    t = suite.t;
+    page = await suite.context.newPage();
+    await page.goto(`${suite.pageUrl}#${encodeURIComponent(JSON.stringify(ADMIN))}`);
   }, 60_000);
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => suite?.close());
 
   const seenOn = () => seenOf(page);
 
@@ -61,33 +55,21 @@ describe('@reelay/client in Chromium with a session whose access tokens live 3 s
 });
 
 describe('@reelay/client in Chromium: tabs of different users in one browser', () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let suite: BrowserSuite;
   let t: TestApp;
-  let url: string;
 
   beforeAll(async () => {
-    let script: string;
-    [browser, script, t] = await Promise.all([
-      launchChromium(),
-      bundleForBrowser(new URL('./browser/session-stream.page.ts', import.meta.url)),
-      createTestApp(),
-    ]);
-    context = await browser.newContext();
-    url = await routeTestPage(context, t.baseUrl, script);
+    suite = await startBrowserSuite(SESSION_PAGE, {}, { signedIn: false });
+    t = suite.t;
   }, 60_000);
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => suite?.close());
 
   it("shares a stream between tabs of one user only: another user's tab gets a stream of its own", async () => {
     const user = await t.createUser('user');
     const open = async (credentials: object) => {
-      const tab = await context.newPage();
+      const tab = await suite.context.newPage();
       await tab.goto(
-        `${url}#${encodeURIComponent(JSON.stringify({ ...credentials, share: true }))}`,
+        `${suite.pageUrl}#${encodeURIComponent(JSON.stringify({ ...credentials, share: true }))}`,
       );
       await passes(
         async () =>

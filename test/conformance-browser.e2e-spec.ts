@@ -1,8 +1,7 @@
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { EventsPublisher } from '../src/events/events.publisher.js';
 import type { HookSeen } from './conformance/hook-seen.js';
-import { launchChromium, routeTestPage } from './support/browser.js';
-import { bundleForBrowser } from './support/browser-bundle.js';
+import { type BrowserSuite, startBrowserSuite } from './support/browser-suite.js';
 import {
   EVENT_NAMES,
   expectedData,
@@ -10,15 +9,14 @@ import {
   sampleMessage,
 } from './support/event-samples.js';
 import { passes } from './support/eventually.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 
 /**
  * The API document's `SseClient` and `useSse` examples (test/conformance, changed only to compile
  * as modules), run in Chromium against the server, signed in with the `token` cookie.
  */
 describe("the API document's client examples in Chromium", () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let suite: BrowserSuite;
   let t: TestApp;
   let page: Page;
   let library: string;
@@ -32,27 +30,14 @@ describe("the API document's client examples in Chromium", () => {
   }
 
   beforeAll(async () => {
-    let script: string;
-    [browser, script, t] = await Promise.all([
-      launchChromium(),
-      bundleForBrowser(new URL('./conformance/harness.page.tsx', import.meta.url)),
-      createTestApp(),
-    ]);
+    suite = await startBrowserSuite(new URL('./conformance/harness.page.tsx', import.meta.url));
+    t = suite.t;
     [library, otherLibrary] = await Promise.all([t.createLibrary(), t.createLibrary()]);
-    context = await browser.newContext();
-    await context.addCookies([
-      { name: 'token', value: t.admin.token, url: t.baseUrl, httpOnly: true, sameSite: 'Strict' },
-    ]);
-    const url = await routeTestPage(context, t.baseUrl, script);
-    page = await context.newPage();
+    page = await suite.context.newPage();
     page.on('console', (message) => void record(message));
-    await page.goto(`${url}#${encodeURIComponent(library)}`);
+    await page.goto(`${suite.pageUrl}#${encodeURIComponent(library)}`);
   }, 60_000);
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => suite?.close());
 
   const hookSeen = () =>
     page.evaluate(() => (globalThis as unknown as { hookSeen: HookSeen }).hookSeen);
