@@ -22,4 +22,8 @@ export default {
     },
   ],
   testTimeout: 30000,
+  // Most suites wait on sockets, timers and child processes: two at a time take 60% of the wall
+  // time of one at a time on the 2-core CI machines; more make the suites that time deliveries
+  // noisier.
+  maxWorkers: 2,
 };
