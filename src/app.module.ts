@@ -28,6 +28,7 @@ import {
 import { StreamSocketMiddleware } from './events/sse/stream-socket.middleware.js';
 import { LibrariesModule } from './libraries/libraries.module.js';
 import { MediaModule } from './media/media.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -62,6 +63,7 @@ export class AppModule implements NestModule {
         CatalogModule,
         ProgressModule,
         BackupsModule,
+        MetricsModule,
       ],
       controllers: [HealthController],
       providers: [

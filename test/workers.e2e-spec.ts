@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
+import { Scrape } from './support/prometheus-text.js';
 import { uniquePrefix } from './support/redis-server.js';
 import {
   builtServerSuite,
+  freePort,
   listenBacklog,
   openSse,
   type RunningServer,
@@ -115,5 +117,45 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
 
     expect(await server.process.stop()).toMatchObject({ code: 0 });
     expect(childrenOf(primary)).toEqual([]);
+  }, 60_000);
+
+  it("answers a scrape for every worker, on the API port and on the primary's METRICS_PORT", async () => {
+    const metricsPort = await freePort();
+    const server = await suite.build.boot(
+      {
+        WORKERS: '2',
+        EVENT_BUS: 'redis',
+        REDIS_PREFIX: uniquePrefix(),
+        PORT: '0',
+        ADMIN_PASSWORD: PASSWORD,
+        METRICS_PORT: String(metricsPort),
+      },
+      suite.workDir,
+    );
+    const clients = await pollingClients(server, 4);
+    for (const name of ['One', 'Two', 'Three']) {
+      // oxlint-disable-next-line no-await-in-loop -- in order, one event each
+      await addLibrary(server, name);
+    }
+    await Promise.all(clients.map((client) => client.waitFor(3)));
+    const scrapes = [
+      // Each request may reach either worker: every one must answer for both.
+      ...(await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          request(server.url)
+            .get('/metrics')
+            .set('Authorization', `Bearer ${server.token}`)
+            .expect(200),
+        ),
+      )),
+      await request(`http://127.0.0.1:${metricsPort}`).get('/metrics').expect(200),
+    ].map((response) => new Scrape(response.text));
+    for (const scrape of scrapes) {
+      expect(scrape.value('reelay_events_published_total', { type: 'library' })).toBe(3);
+      expect(scrape.value('reelay_event_deliveries_total', { transport: 'socketio' })).toBe(12);
+      expect(scrape.value('reelay_stream_connections', { transport: 'socketio' })).toBe(4);
+      expect(scrape.value('reelay_event_bus_read_lag')).toBe(0);
+    }
+    await Promise.all(clients.map((client) => client.close()));
   }, 60_000);
 });

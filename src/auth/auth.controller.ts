@@ -33,6 +33,7 @@ import {
   SessionDto,
   StreamTicketDto,
 } from './auth.dto.js';
+import { AuthFailures } from './auth-failures.js';
 import { AuthService } from './auth.service.js';
 import { SessionService, type SessionTokens } from './session.service.js';
 import { StreamTicketService } from './stream-ticket.service.js';
@@ -51,6 +52,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly sessions: SessionService,
     private readonly tickets: StreamTicketService,
+    private readonly failures: AuthFailures,
   ) {}
 
   /** Logs in: an access token, and a session whose refresh cookie gets the next ones. */
@@ -95,7 +97,10 @@ export class AuthController {
       const tokens = await this.sessions.refresh(cookieOf(request, REFRESH_COOKIE));
       return handOut(request, response, tokens);
     } catch (error) {
-      if (error instanceof UnauthorizedException) clearCookies(response);
+      if (error instanceof UnauthorizedException) {
+        this.failures.count('refresh');
+        clearCookies(response);
+      }
       throw error;
     }
   }

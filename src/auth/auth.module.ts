@@ -3,6 +3,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AccessModule } from '../access/access.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
+import { AuthFailures } from './auth-failures.js';
 import { AuthService } from './auth.service.js';
 import { ReelayJwtStrategy } from './reelay-jwt.strategy.js';
 import { SessionRepository } from './session.repository.js';
@@ -22,6 +23,7 @@ import { TokenService } from './token.service.js';
   imports: [AccessModule, UsersModule],
   controllers: [AuthController],
   providers: [
+    AuthFailures,
     AuthService,
     SigningSecretRepository,
     {
@@ -38,6 +40,6 @@ import { TokenService } from './token.service.js';
     StreamTicketRepository,
     StreamTicketService,
   ],
-  exports: [TokenService, StreamTicketService],
+  exports: [TokenService, StreamTicketService, AuthFailures],
 })
 export class AuthModule {}

@@ -4,6 +4,7 @@ import { UsersService } from '../users/users.service.js';
 import type { LoginDto, PrincipalDto } from './auth.dto.js';
 import { RetryLaterException } from '../common/retry-later.exception.js';
 import { FailureThrottle, type ThrottlePolicy } from './failure-throttle.js';
+import { AuthFailures } from './auth-failures.js';
 import { type IssuedRefresh, SessionService, type SessionTokens } from './session.service.js';
 
 /**
@@ -34,6 +35,7 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionService,
+    private readonly failures: AuthFailures,
   ) {}
 
   /**
@@ -54,13 +56,17 @@ export class AuthService {
       this.failuresByAddress.waitMs(address, now),
     );
     if (waitMs > 0) {
+      this.failures.count('throttled');
       const seconds = Math.ceil(waitMs / 1000);
       throw new RetryLaterException(`Too many failed logins: try again in ${seconds} s`, seconds);
     }
     this.failuresByUsername.failed(userKey, now);
     this.failuresByAddress.failed(address, now);
     const user = await this.users.authenticate(username, password);
-    if (!user) throw new UnauthorizedException('Wrong username or password');
+    if (!user) {
+      this.failures.count('password');
+      throw new UnauthorizedException('Wrong username or password');
+    }
     this.failuresByUsername.succeeded(userKey);
     this.failuresByAddress.forgiveOne(address);
     return this.sessions.start(user.id, userAgent);

@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import type { Principal } from '../access/principal.js';
 import { IS_PUBLIC, NEEDS_SERVER_ADMIN } from '../common/auth.decorators.js';
 import { STREAM_ROUTE } from '../events/events.ports.js';
+import { AuthFailures } from './auth-failures.js';
 import { REELAY_JWT } from './reelay-jwt.strategy.js';
 import { TOKEN_FAILURE_MESSAGES, TokenRejected } from './token.service.js';
 
@@ -24,7 +25,10 @@ export type AuthenticatedRequest = Request & { user: Principal };
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(REELAY_JWT) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly failures: AuthFailures,
+  ) {
     super();
   }
 
@@ -49,10 +53,15 @@ export class JwtAuthGuard extends AuthGuard(REELAY_JWT) {
     user: TUser | false,
     info: unknown,
   ): TUser {
-    if (error instanceof TokenRejected) throw new UnauthorizedException(error.message);
+    if (error instanceof TokenRejected) {
+      this.failures.count(error.reason);
+      throw new UnauthorizedException(error.message);
+    }
     if (error) throw error;
     if (user) return user;
-    throw new UnauthorizedException(TOKEN_FAILURE_MESSAGES[failureOf(info)]);
+    const failure = failureOf(info);
+    this.failures.count(failure);
+    throw new UnauthorizedException(TOKEN_FAILURE_MESSAGES[failure]);
   }
 }
 

@@ -4,6 +4,7 @@ import { AccessService } from '../access/access.service.js';
 import { loadAppConfig } from '../config/app-config.js';
 import { type StreamIdentity, StreamRefused } from '../events/events.ports.js';
 import type { StreamTicketService } from './stream-ticket.service.js';
+import { AuthFailures } from './auth-failures.js';
 import { TokenStreamAuthenticator } from './token-stream.authenticator.js';
 import { TOKEN_FAILURE_MESSAGES, TokenService } from './token.service.js';
 
@@ -26,7 +27,8 @@ describe('TokenStreamAuthenticator', () => {
       return Promise.resolve({ principal: access.principalFor('by-query'), expiresAt: 1 });
     },
   } as unknown as StreamTicketService;
-  const authenticator = new TokenStreamAuthenticator(tokens, tickets);
+  const failures = new AuthFailures();
+  const authenticator = new TokenStreamAuthenticator(tokens, tickets, failures);
   /** A token is verified at once, without a Promise. */
   const verified = (request: Parameters<TokenStreamAuthenticator['authenticate']>[0]) =>
     authenticator.authenticate(request) as StreamIdentity;
@@ -57,6 +59,7 @@ describe('TokenStreamAuthenticator', () => {
     expect(() =>
       authenticator.authenticate({ headers: { authorization: `Bearer ${query}x` }, query: {} }),
     ).toThrow(new StreamRefused(TOKEN_FAILURE_MESSAGES.invalid));
+    expect([failures.of('missing'), failures.of('invalid')]).toEqual([1, 1]);
   });
 
   it("gives the token's session, and refuses a token of a session that ended, at once", () => {
@@ -83,5 +86,6 @@ describe('TokenStreamAuthenticator', () => {
     await expect(
       authenticator.authenticate({ headers: {}, query: { ticket: ['a', 'b'] } }),
     ).rejects.toEqual(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
+    expect(failures.of('ticket')).toBe(2);
   });
 });

@@ -6,6 +6,7 @@ import {
   StreamRefused,
   type StreamRequest,
 } from '../events/events.ports.js';
+import { AuthFailures } from './auth-failures.js';
 import { StreamTicketService } from './stream-ticket.service.js';
 import { extractToken } from './token-extractor.js';
 import { TOKEN_FAILURE_MESSAGES, TokenRejected, TokenService } from './token.service.js';
@@ -21,6 +22,7 @@ export class TokenStreamAuthenticator extends StreamAuthenticator {
   constructor(
     private readonly tokens: TokenService,
     private readonly tickets: StreamTicketService,
+    private readonly failures: AuthFailures,
   ) {
     super();
   }
@@ -29,10 +31,11 @@ export class TokenStreamAuthenticator extends StreamAuthenticator {
     const { ticket } = request.query;
     if (ticket === undefined) return this.verifyToken(request);
     if (typeof ticket !== 'string' || ticket === '') {
+      this.failures.count('ticket');
       return Promise.reject(new StreamRefused(TOKEN_FAILURE_MESSAGES.ticket));
     }
     return this.tickets.redeem(ticket).catch((error: unknown) => {
-      throw asRefusal(error);
+      throw this.refusal(error);
     });
   }
 
@@ -44,12 +47,14 @@ export class TokenStreamAuthenticator extends StreamAuthenticator {
     try {
       return this.tokens.verify(extractToken({ headers, cookies: parsed, query }));
     } catch (error) {
-      throw asRefusal(error);
+      throw this.refusal(error);
     }
   }
-}
 
-/** The port's refusal for a rejected token or ticket, with its reason; anything else as it is. */
-function asRefusal(error: unknown): unknown {
-  return error instanceof TokenRejected ? new StreamRefused(error.message) : error;
+  /** The port's refusal for a rejected token or ticket, with its reason; anything else as it is. */
+  private refusal(error: unknown): unknown {
+    if (!(error instanceof TokenRejected)) return error;
+    this.failures.count(error.reason);
+    return new StreamRefused(error.message);
+  }
 }

@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { AppModule } from '../app.module.js';
 import { listenOn } from '../common/listen.js';
 import type { AppConfig } from '../config/app-config.js';
+import { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import { listenForScrapes } from '../metrics/metrics-listener.js';
 import { workerOfRequest } from './engine-session-id.js';
 
 /** What a worker tells the primary. */
@@ -28,6 +30,7 @@ export class ClusterPrimary {
   private readonly logger = new Logger('Reelay');
   private readonly workers: (Worker | undefined)[];
   private readonly server: Server;
+  private readonly metrics = new ClusterMetrics();
   private next = 0;
   private stopping = false;
 
@@ -41,6 +44,9 @@ export class ClusterPrimary {
     await this.setUpOnce();
     await Promise.all(this.workers.map((_, index) => this.fork(index)));
     cluster.on('exit', (worker, code, signal) => this.replace(worker, code, signal));
+    this.metrics.answerWorkers();
+    const { metricsPort, metricsHost } = this.config;
+    if (metricsPort !== undefined) await listenForScrapes(this.metrics, metricsPort, metricsHost);
     await listenOn(this.server, this.config.port, this.config.host);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => void this.stop());

@@ -66,6 +66,11 @@ export interface AppConfig {
   corsOrigins: readonly string[];
   /** The built web dashboard (its index.html and assets/), served at `/`. */
   dashboardDir: string;
+  /** A bearer token that may read `GET /metrics` besides server admins. */
+  metricsToken?: string;
+  /** A port of its own for `GET /metrics` without credentials (a private network's scraper). */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -245,13 +250,20 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(adminUsername)) {
     read.errors.push('ADMIN_USERNAME may hold 1 to 64 letters, digits, ".", "_" or "-"');
   }
+  const metricsToken = read.string('METRICS_TOKEN');
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{32,512}$/.test(metricsToken)) {
+    read.errors.push(
+      'METRICS_TOKEN must be 32 to 512 printable characters without spaces (openssl rand -hex 32 makes one)',
+    );
+  }
   const adminPassword = read.string('ADMIN_PASSWORD');
   if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 256)) {
     read.errors.push('ADMIN_PASSWORD must be 8 to 256 characters long');
   }
+  const host = read.string('HOST', '127.0.0.1');
   const config: AppConfig = {
     port: read.integer('PORT', 3000, 0, 65535),
-    host: read.string('HOST', '127.0.0.1'),
+    host,
     dataDir,
     database: readDatabase(read),
     jwtSecret,
@@ -291,6 +303,12 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
     corsOrigins: read.origins('CORS_ORIGINS'),
     dashboardDir: read.path('DASHBOARD_DIR', defaultDashboardDir(cwd), cwd),
+    metricsToken,
+    metricsHost: read.string('METRICS_HOST', host),
+    metricsPort:
+      read.string('METRICS_PORT') === undefined
+        ? undefined
+        : read.integer('METRICS_PORT', 0, 0, 65535),
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(

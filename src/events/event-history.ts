@@ -28,6 +28,10 @@ export class EventHistory {
     return this.size;
   }
 
+  get bytes(): number {
+    return this.budget.keptBytes;
+  }
+
   /** Forgets every event, as after a gap in the ids. */
   clear(): void {
     this.ring.fill(undefined);

@@ -8,6 +8,11 @@ import { wireForms } from './http-chunk.js';
 import type { EncodedEvent, RestoredLog, StoredEvent } from './log/event-store.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 
+export interface HistoryStats {
+  events: number;
+  bytes: number;
+}
+
 function buildVariant(name: string, id: number, data: string): EventVariant {
   return { data, ...wireForms(`event: ${name}\nid: ${id}\ndata: ${data}\n\n`) };
 }
@@ -45,6 +50,11 @@ export class EventHub {
 
   get lastEventId(): number {
     return this.lastId;
+  }
+
+  /** What the resume history holds now. */
+  get historyStats(): HistoryStats {
+    return { events: this.history.length, bytes: this.history.bytes };
   }
 
   /** The message as it goes out, to admins and to readers, and the facts its audience needs. */

@@ -2,10 +2,8 @@ import { Controller, ForbiddenException, Get, Req, SetMetadata, UseGuards } from
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { STREAM_ROUTE } from './events.ports.js';
 import { StreamGuard, type StreamHttpRequest } from './sse/stream.guard.js';
-import { EventHub } from './event-hub.js';
-import { SocketService } from './socket/socket.service.js';
 import type { ConnectionStats } from './connection-registry.js';
-import { SseService } from './sse/sse.service.js';
+import { EventsTelemetry } from './events-telemetry.js';
 
 export interface EventStats {
   lastEventId: number;
@@ -20,11 +18,7 @@ export interface EventStats {
 @UseGuards(StreamGuard)
 @Controller('events')
 export class EventsController {
-  constructor(
-    private readonly hub: EventHub,
-    private readonly sse: SseService,
-    private readonly socketio: SocketService,
-  ) {}
+  constructor(private readonly telemetry: EventsTelemetry) {}
 
   /** Live figures of the event system, for operators and tests. */
   @Get('stats')
@@ -33,9 +27,9 @@ export class EventsController {
       throw new ForbiddenException('This needs a server admin');
     }
     return {
-      lastEventId: this.hub.lastEventId,
-      sse: this.sse.stats,
-      socketio: this.socketio.stats,
+      lastEventId: this.telemetry.lastEventId,
+      sse: this.telemetry.streams('sse'),
+      socketio: this.telemetry.streams('socketio'),
     };
   }
 }

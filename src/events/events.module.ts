@@ -6,7 +6,9 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
+import { EventCounters } from './event-counters.js';
 import { EventHub } from './event-hub.js';
+import { EventsTelemetry } from './events-telemetry.js';
 import { EventStreams } from './event-streams.js';
 import { EventsController } from './events.controller.js';
 import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
@@ -61,8 +63,8 @@ export interface EventsModuleAsyncRegistration extends EventsModulePorts {
 
 /**
  * The real-time event system, for Reelay's application and for a host that embeds it. Domain
- * modules inject EventsPublisher (the module is global), and a host's own `@Sse()` routes
- * EventStreams; the hub, the audience rules and the transports stay inside. It installs no app-wide guard, middleware or filter: its own routes
+ * modules inject EventsPublisher (the module is global), a host's own `@Sse()` routes
+ * EventStreams, and its monitoring EventsTelemetry; the hub, the audience rules and the transports stay inside. It installs no app-wide guard, middleware or filter: its own routes
  * carry their guard (StreamGuard). A host that hands streams their sockets (`handover`) may
  * apply StreamSocketMiddleware to its routes, as Reelay does.
  */
@@ -114,6 +116,8 @@ export class EventsModule {
               ? new RedisEventBus(options, hub, access, ceiling)
               : new LocalEventBus(hub, store),
         },
+        EventCounters,
+        EventsTelemetry,
         EventsPublisher,
         EventStreams,
         StreamQuota,
@@ -123,7 +127,7 @@ export class EventsModule {
         SocketChannel,
       ],
       // SseService for StreamSocketMiddleware, which an application applies to its own routes.
-      exports: [EventsPublisher, EventStreams, SseService],
+      exports: [EventsPublisher, EventStreams, SseService, EventsTelemetry],
     };
   }
 }

@@ -17,6 +17,7 @@ import type {
   TagWithAction,
   UploadProgressMessage,
 } from './events.types.js';
+import { EventCounters } from './event-counters.js';
 import { type BusHealth, EventBus } from './log/event-bus.js';
 
 /** Whatever a caller hands in (a stored record, say), a library's secrets never leave in an event. */
@@ -38,6 +39,7 @@ export class EventsPublisher {
   constructor(
     private readonly bus: EventBus,
     @Inject(EVENTS_CATALOG) private readonly catalog: EventCatalog,
+    private readonly counters: EventCounters,
   ) {}
 
   /**
@@ -54,11 +56,13 @@ export class EventsPublisher {
       throw new Error(`${name} is not an event type of the catalog this module delivers`);
     }
     this.bus.publish(name, message);
+    this.counters.published(name);
   }
 
   /** Reelay's own event types, each checked against its catalog row. */
   private send<N extends EventName>(name: N, message: EventMap[N]): void {
     this.bus.publish(name, message);
+    this.counters.published(name);
   }
 
   /**

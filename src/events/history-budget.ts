@@ -29,6 +29,11 @@ export class HistoryBudget {
     return this.sizes.length - this.start;
   }
 
+  /** The bytes of the events kept. */
+  get keptBytes(): number {
+    return this.bytes;
+  }
+
   /** Counts a new event of `size` bytes; returns how many of the events before it now go. */
   add(size: number): { dropped: number; keepsNew: boolean } {
     const before = this.kept;

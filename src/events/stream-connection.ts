@@ -95,14 +95,18 @@ export abstract class StreamConnection<F> implements EventConnection {
     return !this.scheduled && !this.waitingForDrain;
   }
 
-  /** Writes everything queued, in one batch, unless the transport still holds what came before. */
-  flush(now: number): void {
+  /**
+   * Writes everything queued, in one batch, unless the transport still holds what came before;
+   * returns how many frames were skipped for lag before it (announced with `lagged`).
+   */
+  flush(now: number): number {
     this.scheduled = false;
     const queue = this.queue;
-    if (this.waitingForDrain || queue === undefined || queue.length === 0 || this.ended) return;
+    if (this.waitingForDrain || queue === undefined || queue.length === 0 || this.ended) return 0;
     const { items: frames, skipped } = queue.take();
     if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
     this.writeBatch(frames, now);
+    return skipped;
   }
 
   /** Writes frames at once, outside the queue (a replay: the history is its bound). */

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { EMPTY, type Observable, Subject } from 'rxjs';
 import { eventsOptionsOf, loadAppConfig } from '../config/app-config.js';
+import { StreamCounters } from './event-counters.js';
 import { type StreamLibraryRole, StreamAccess, type StreamPrincipal } from './events.ports.js';
 import { publishingHub } from './log/volatile-event-store.js';
 import { SseConnection, sseEncoder } from './sse/sse-connection.js';
@@ -41,26 +42,36 @@ const admin: StreamPrincipal = {
   canRead: () => true,
 };
 
-describe('StreamSupervisor and login sessions', () => {
-  const options = eventsOptionsOf(loadAppConfig({}));
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('StreamSupervisor', () => {
+  const options = eventsOptionsOf(loadAppConfig({ SSE_MAX_QUEUE_EVENTS: '2' }));
   let access: SessionAccess;
+  let hub: ReturnType<typeof publishingHub>;
+  let counters: StreamCounters;
   let supervisor: StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>;
 
   beforeEach(() => {
     access = new SessionAccess();
+    hub = publishingHub(options);
+    counters = new StreamCounters();
     supervisor = new StreamSupervisor(
-      publishingHub(options),
+      hub,
       access,
       new StreamQuota(options),
       sseEncoder(retryFrame(options.sse.retryMs)),
       options.sse,
+      counters,
     );
     supervisor.start();
   });
   afterEach(() => supervisor.stop());
 
-  function open(sessionId: string): { connection: SseConnection; wire: PassThrough } {
-    const wire = new PassThrough();
+  function open(
+    sessionId: string,
+    lastEventId?: number,
+    wire = new PassThrough(),
+  ): { connection: SseConnection; wire: PassThrough } {
     const connection = new SseConnection(
       StreamSink.ofSocket(wire as unknown as Socket),
       sseEncoder(retryFrame(options.sse.retryMs)),
@@ -71,7 +82,7 @@ describe('StreamSupervisor and login sessions', () => {
       supervisor.limits,
       Date.now(),
     );
-    supervisor.add(connection, undefined, Date.now());
+    supervisor.add(connection, lastEventId, Date.now());
     return { connection, wire };
   }
 
@@ -89,5 +100,33 @@ describe('StreamSupervisor and login sessions', () => {
     const live = open('s-live');
     expect(late.wire.writableEnded).toBe(true);
     expect(live.wire.writableEnded).toBe(false);
+  });
+
+  it('counts each delivery once, live and replayed, and the resumes', async () => {
+    open('s-1');
+    open('s-2');
+    hub.publish('library-status', { library: 'l-1', message: 'one' });
+    hub.publish('library-status', { library: 'l-1', message: 'two' });
+    await nextTurn();
+    expect(counters.delivered).toBe(4);
+    open('s-3', 1);
+    expect(counters).toMatchObject({ delivered: 5, resumes: 1, resyncs: 0 });
+    open('s-4', 99);
+    expect(counters).toMatchObject({ delivered: 7, resumes: 2, resyncs: 1 });
+  });
+
+  it('counts the events skipped for a client that stopped reading, and its lagged notices', async () => {
+    // Its opening frame is more than the socket takes: what follows waits in the queue.
+    const stalled = open('s-1', undefined, new PassThrough({ highWaterMark: 1 }));
+    for (let index = 0; index < 5; index++) {
+      hub.publish('library-status', { library: 'l-1', message: `waits ${index}` });
+    }
+    await nextTurn();
+    expect(counters).toMatchObject({ delivered: 5, skipped: 0, lagged: 0 });
+    stalled.wire.resume();
+    await new Promise((resolve) => stalled.wire.once('drain', resolve));
+    supervisor.drained(stalled.connection);
+    await nextTurn();
+    expect(counters).toMatchObject({ delivered: 5, skipped: 3, lagged: 1 });
   });
 });

@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import { missedEvents } from './audience.js';
 import type { QueueLimits } from './bounded-queue.js';
 import { type ConnectionStats, ConnectionRegistry } from './connection-registry.js';
+import type { StreamCounters } from './event-counters.js';
 import type { EventHub } from './event-hub.js';
 import type { StreamAccess } from './events.ports.js';
 import type { StreamSettings } from './events.options.js';
@@ -35,6 +36,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     private readonly quota: StreamQuota,
     private readonly encoder: FrameEncoder<F>,
     private readonly settings: StreamSettings,
+    private readonly counters: StreamCounters,
   ) {
     this.limits = { maxEvents: settings.maxQueueEvents, maxBytes: settings.maxQueueBytes };
   }
@@ -74,7 +76,11 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
    */
   add(connection: C, lastEventId: number | undefined, now: number): void {
     const { opening } = this.encoder;
-    const first = lastEventId === undefined ? [] : this.missed(connection, lastEventId);
+    let first: F[] = [];
+    if (lastEventId !== undefined) {
+      this.counters.resumes++;
+      first = this.missed(connection, lastEventId);
+    }
     connection.writeAll(opening === undefined ? first : [opening, ...first], now);
     this.connections.add(connection);
     // The session may have ended while the request was being authenticated (a ticket's lookup).
@@ -107,7 +113,11 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     const { principal, filter } = connection;
     const missed = missedEvents(this.hub.replayAfter(lastEventId), lastEventId, principal, filter);
     const frames = missed.events.map(({ event, variant }) => this.encoder.event(event, variant));
-    if (missed.resyncReason !== undefined) frames.unshift(this.encoder.resync(missed.resyncReason));
+    this.counters.delivered += frames.length;
+    if (missed.resyncReason !== undefined) {
+      this.counters.resyncs++;
+      frames.unshift(this.encoder.resync(missed.resyncReason));
+    }
     return frames;
   }
 
@@ -115,13 +125,16 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     const encoder = this.encoder;
     let full: F | undefined;
     let forReaders: F | undefined;
+    let delivered = 0;
     this.connections.forEachReceiver(event, this.access, (connection, variant: EventVariant) => {
       const frame =
         variant === event.full
           ? (full ??= encoder.event(event, variant))
           : (forReaders ??= encoder.event(event, variant));
+      delivered++;
       if (connection.enqueue(frame)) this.schedule(connection);
     });
+    this.counters.delivered += delivered;
   }
 
   private schedule(connection: C): void {
@@ -140,7 +153,14 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.flushing = connections;
     this.flushScheduled = false;
     const now = Date.now();
-    for (const connection of connections) connection.flush(now);
+    const counters = this.counters;
+    for (const connection of connections) {
+      const skipped = connection.flush(now);
+      if (skipped > 0) {
+        counters.skipped += skipped;
+        counters.lagged++;
+      }
+    }
     connections.length = 0;
   };
 
@@ -166,6 +186,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
 
   private resyncAll(reason: string): void {
     const notice = this.encoder.resync(reason);
+    this.counters.resyncs += this.connections.size;
     for (const connection of this.connections) {
       if (connection.enqueue(notice)) this.schedule(connection);
     }

@@ -27,4 +27,10 @@ export abstract class EventBus {
   abstract delivered(timeoutMs: number): Promise<void>;
 
   abstract health(): BusHealth;
+
+  /**
+   * How many events the shared log holds that this process has not read yet; undefined for a
+   * bus that has no shared log, or when the log cannot be asked.
+   */
+  abstract readLag(): Promise<number | undefined>;
 }

@@ -266,6 +266,16 @@ export class RedisEventBus extends EventBus implements OnModuleInit, OnApplicati
       : { up: false, accepting, dependency: 'redis', detail };
   }
 
+  async readLag(): Promise<number | undefined> {
+    if (this.commands.status !== 'ready') return undefined;
+    try {
+      const newest = Number((await this.commands.get(this.keys.counter)) ?? '0');
+      return Math.max(0, newest - this.lastEventRead);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Sends this process's access change to the others, in order with its events. */
   private sendChange(change: unknown): void {
     this.enqueue({

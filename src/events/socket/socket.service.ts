@@ -18,6 +18,7 @@ import type { ErrorBody } from '../../common/http-exception.filter.js';
 import { EVENTS_OPTIONS, type EventsModuleOptions } from '../events.options.js';
 import type { ConnectionStats } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
+import { EventCounters } from '../event-counters.js';
 import { StreamQuota } from '../stream-quota.js';
 import { StreamSupervisor } from '../stream-supervisor.js';
 import { SocketConnection, type WireFinder } from './socket-connection.js';
@@ -62,8 +63,16 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     access: StreamAccess,
     private readonly authenticator: StreamAuthenticator,
     private readonly quota: StreamQuota,
+    counters: EventCounters,
   ) {
-    this.supervisor = new StreamSupervisor(hub, access, quota, socketEncoder, config.sse);
+    this.supervisor = new StreamSupervisor(
+      hub,
+      access,
+      quota,
+      socketEncoder,
+      config.sse,
+      counters.socketio,
+    );
   }
 
   onModuleInit(): void {

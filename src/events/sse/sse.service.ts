@@ -22,6 +22,7 @@ import type { ConnectionStats } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import type { WireForms } from '../http-chunk.js';
 import { canHandOver, handOver, handoverHolds } from './response-handover.js';
+import { EventCounters } from '../event-counters.js';
 import { StreamQuota } from '../stream-quota.js';
 import { RetryLaterException } from '../../common/retry-later.exception.js';
 import type { FrameEncoder } from '../stream-connection.js';
@@ -68,10 +69,18 @@ export class SseService
     access: StreamAccess,
     private readonly adapterHost: HttpAdapterHost,
     private readonly quota: StreamQuota,
+    counters: EventCounters,
   ) {
     this.config = config.sse;
     this.encoder = sseEncoder(retryFrame(config.sse.retryMs));
-    this.supervisor = new StreamSupervisor(hub, access, quota, this.encoder, config.sse);
+    this.supervisor = new StreamSupervisor(
+      hub,
+      access,
+      quota,
+      this.encoder,
+      config.sse,
+      counters.sse,
+    );
   }
 
   async onModuleInit(): Promise<void> {
