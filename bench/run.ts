@@ -13,7 +13,7 @@ import { stormCase } from './cases/storm.js';
 import { trickleCase } from './cases/trickle.js';
 import { killAllChildren, sleep } from './lib/children.js';
 import { type CpuProfile, profileText, summariseProfile } from './lib/cpu-profile.js';
-import { CONTENDERS, type Contender, onPostgres, onRedisBus } from './lib/contenders.js';
+import { CONTENDERS, type Contender, onPostgres, onRedisBus, scraped } from './lib/contenders.js';
 import { parseOptions, USAGE } from './lib/options.js';
 import { DEFAULT_WORLD } from './lib/reelay-world.js';
 import { BenchPostgres, dropLiveDatabases } from './lib/postgres.js';
@@ -37,7 +37,9 @@ const PROFILE_TOP = 15;
  * The PostgreSQL contender is measured where the issue of PostgreSQL asks, the REST calls: its
  * events fan out on the same embedded bus as `reelay-sse`'s.
  */
-const eventContenders = (contender: Contender) => !onPostgres(contender);
+const eventContenders = (contender: Contender) => !onPostgres(contender) && !scraped(contender);
+/** The bursts, where the cost of counting and scraping would show: the scraped contender too. */
+const burstContenders = (contender: Contender) => !onPostgres(contender);
 const onlySse = (contender: Contender) =>
   contender.transport === 'sse' && eventContenders(contender);
 /** The Redis-bus contenders are measured where the issue of the shared bus asks, not stalled. */
@@ -72,7 +74,7 @@ function caseSpecs(options: BenchOptions): CaseSpec[] {
       for (const size of options.burstSizes) {
         specs.push({
           key: `burst-${size}`,
-          applies: eventContenders,
+          applies: burstContenders,
           // Memory is reported at the largest N only: the wait for rest is spent there alone
           // (and not in quick mode, where it would be most of the time, nor for the shared
           // bus's contenders, whose memory is read 2 s after the connection storm only).

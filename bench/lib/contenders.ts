@@ -11,6 +11,7 @@ export const CONTENDER_KEYS = [
   'reelay-2w',
   'reelay-postgres',
   'reelay-observe',
+  'reelay-scraped',
 ] as const;
 
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
@@ -87,11 +88,23 @@ export const CONTENDERS: Record<ContenderKey, Contender> = {
     transport: 'sse',
     path: '/observed',
   },
+  'reelay-scraped': {
+    key: 'reelay-scraped',
+    label: 'Reelay /sse, /metrics scraped every second',
+    server: 'reelay-scraped',
+    transport: 'sse',
+    path: '/sse',
+  },
 };
 
 /** The contenders of the shared bus (EVENT_BUS=redis), measured against `reelay-sse`. */
 export function onRedisBus(contender: Contender): boolean {
   return contender.key === 'reelay-redis' || contender.key === 'reelay-2w';
+}
+
+/** The contender whose metrics a scraper reads all along, measured against `reelay-sse`'s bursts. */
+export function scraped(contender: Contender): boolean {
+  return contender.key === 'reelay-scraped';
 }
 
 /** The contender on PostgreSQL (DATABASE_URL), measured against `reelay-sse` on SQLite. */

@@ -415,6 +415,7 @@ const RATIO_COLUMNS: RatioColumn[] = [
   { label: '2 workers/1 process', top: 'reelay-2w', bottom: 'reelay-sse' },
   { label: 'PostgreSQL/SQLite', top: 'reelay-postgres', bottom: 'reelay-sse' },
   { label: 'observe()/raw', top: 'reelay-observe', bottom: 'reelay-sse' },
+  { label: 'scraped/not', top: 'reelay-scraped', bottom: 'reelay-sse' },
 ];
 
 /** The failed requests a figure's cell reports instead of its value; undefined when none. */
@@ -509,6 +510,12 @@ export function judgeBars(
       `Reelay /sse burst deliveries/s >= 0.8x plain node:http, N=${size.toLocaleString('en-US')}`,
       ratio(summaries, `burst-${size}`, 'deliveriesPerSecond', 'reelay-sse', 'plain-http'),
       (value) => value >= 0.8,
+      (value) => `${value.toFixed(2)}x`,
+    );
+    judge(
+      `Reelay /sse burst deliveries/s with /metrics scraped every second >= 0.95x without, N=${size.toLocaleString('en-US')}`,
+      ratio(summaries, `burst-${size}`, 'deliveriesPerSecond', 'reelay-scraped', 'reelay-sse'),
+      (value) => value >= 0.95,
       (value) => `${value.toFixed(2)}x`,
     );
   }

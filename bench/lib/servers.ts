@@ -19,6 +19,7 @@ export const SERVER_NAMES = [
   'reelay-redis',
   'reelay-2w',
   'reelay-postgres',
+  'reelay-scraped',
   'plain-http',
   'nest-sse',
   'plain-socketio',
@@ -33,6 +34,8 @@ interface ReelayVariant {
   bus: 'local' | 'redis';
   workers: number;
   engine: DatabaseEngine;
+  /** A scraper reads its `/metrics` every second while it runs (on METRICS_PORT). */
+  scraped?: boolean;
 }
 
 const REELAY_VARIANTS: Partial<Record<ServerName, ReelayVariant>> = {
@@ -40,6 +43,7 @@ const REELAY_VARIANTS: Partial<Record<ServerName, ReelayVariant>> = {
   'reelay-redis': { bus: 'redis', workers: 1, engine: 'sqlite' },
   'reelay-2w': { bus: 'redis', workers: 2, engine: 'sqlite' },
   'reelay-postgres': { bus: 'local', workers: 1, engine: 'postgres' },
+  'reelay-scraped': { bus: 'local', workers: 1, engine: 'sqlite', scraped: true },
 };
 
 /** The server that seeds each engine's template. */
@@ -115,6 +119,7 @@ const SCRIPTS: Record<ServerName, string> = {
   'reelay-redis': distBench('../reelay/reelay-bench-server.js'),
   'reelay-2w': distBench('../reelay/reelay-bench-server.js'),
   'reelay-postgres': distBench('../reelay/reelay-bench-server.js'),
+  'reelay-scraped': distBench('../reelay/reelay-bench-server.js'),
   'plain-http': distBench('../servers/plain-http.js'),
   'nest-sse': distBench('../servers/nest-sse.js'),
   'plain-socketio': distBench('../servers/plain-socketio.js'),
@@ -145,6 +150,18 @@ interface SeededTemplate {
   /** The PostgreSQL database seeded with it, copied for each start (`CREATE ... TEMPLATE`). */
   database?: string;
   world?: ReelayWorld;
+}
+
+/**
+ * Reads `/metrics` once a second, as Prometheus would, while the server runs: each scrape walks
+ * every connection's queue. A scrape that fails is the bench's to notice in the figures only.
+ */
+function scrapeEverySecond(port: number): NodeJS.Timeout {
+  return setInterval(() => {
+    fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((response) => response.text())
+      .catch(() => undefined);
+  }, 1000);
 }
 
 /** Asks the server for a full garbage collection (see servers/server-control.ts). */
@@ -283,6 +300,7 @@ export class ServerLauncher {
       database = options.seeding ? template.database : `${this.databasePrefix}_${++this.starts}`;
       if (database !== template.database) await postgres.create(database, template.database);
     }
+    const metricsPort = variant?.scraped ? await freePort() : undefined;
     const child = new ManagedChild({
       name,
       command: this.options.node,
@@ -320,11 +338,14 @@ export class ServerLauncher {
                 ? {}
                 : { REDIS_URL: redis?.url, REDIS_PREFIX: redisPrefix }),
               ...(database === undefined ? {} : { DATABASE_URL: postgres?.urlOf(database) }),
+              ...(metricsPort === undefined ? {} : { METRICS_PORT: String(metricsPort) }),
             }),
       },
       ipc: true,
     });
+    let scraper: NodeJS.Timeout | undefined;
     const stop = async () => {
+      clearInterval(scraper);
       await child.stop();
       if (dataDir !== template.dataDir) {
         rmSync(dataDir, { recursive: true, force: true });
@@ -343,6 +364,7 @@ export class ServerLauncher {
       await stop();
       throw error;
     }
+    if (metricsPort !== undefined) scraper = scrapeEverySecond(metricsPort);
     const publishHeaders: Record<string, string> =
       variant !== undefined && !options.seeding
         ? { Authorization: `Bearer ${this.worldOf(name).adminToken}` }
