@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Http2Client, type Http2EventStream } from './support/http2-client.js';
 import { NginxProxy } from './support/nginx-proxy.js';
+import { REPO } from './support/server-process.js';
 import { RecordingSocket } from './support/socketio-client.js';
 import { ADMIN, createTestApp, type TestApp } from './support/test-app.js';
 
@@ -291,5 +294,15 @@ describe('behind nginx (docs/deploy/nginx.conf): TLS and HTTP/2 to the client, H
     const cookies = proxied.headers['set-cookie'] ?? [];
     expect(cookies.length).toBeGreaterThan(0);
     expect(cookies.filter((cookie) => !/;\s*secure/i.test(cookie))).toEqual([]);
+  });
+
+  it('is the configuration docs/deploy.md shows, as are the other files of docs/deploy/', () => {
+    const page = readFileSync(join(REPO, 'docs', 'deploy.md'), 'utf8');
+    const shown = [...page.matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)].map((block) => block[1]);
+    const files = readdirSync(join(REPO, 'docs', 'deploy'));
+    expect(files).toContain('nginx.conf');
+    for (const file of files) {
+      expect(shown).toContain(readFileSync(join(REPO, 'docs', 'deploy', file), 'utf8'));
+    }
   });
 });
