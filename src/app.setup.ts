@@ -12,7 +12,11 @@ import { serveDashboard } from './dashboard/serve-dashboard.js';
 /** What main.ts and the e2e tests both apply to the application. */
 export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
-  const { corsOrigins, dashboardDir } = app.get<AppConfig>(APP_CONFIG);
+  const { corsOrigins, dashboardDir, trustedProxies } = app.get<AppConfig>(APP_CONFIG);
+  // `request.ip` (login throttling's key) and `request.secure` (the cookies' Secure flag) follow
+  // X-Forwarded-For and X-Forwarded-Proto only as far back as the hops are listed proxies; with
+  // none listed, a client could otherwise name any address it likes.
+  app.set('trust proxy', trustedProxies.length > 0 ? [...trustedProxies] : false);
   // Without listed origins no CORS headers at all; the Socket.IO channel applies the same list.
   if (corsOrigins.length > 0) app.enableCors(corsPolicy(corsOrigins));
   app.use(cookieParser());

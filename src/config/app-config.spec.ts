@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadAppConfig, parseDurationSeconds } from './app-config.js';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import {
+  ConfigError,
+  isTrustedProxyEntry,
+  loadAppConfig,
+  parseDurationSeconds,
+} from './app-config.js';
 
 const CWD = '/srv/reelay';
 
@@ -222,6 +228,17 @@ describe('loadAppConfig', () => {
     ).toEqual(['https://photos.example.com', 'http://localhost:5173']);
   });
 
+  it('reads TRUSTED_PROXIES as a list of addresses, ranges and range names, none by default', () => {
+    expect(loadAppConfig({}).trustedProxies).toEqual([]);
+    expect(
+      loadAppConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8, fd00::/8 loopback,127.0.0.1 10.0.0.0/8' })
+        .trustedProxies,
+    ).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback', '127.0.0.1']);
+    expect(configError({ TRUSTED_PROXIES: '10.0.0.1, proxy.example.com, 0.0.0.0/0' })).toContain(
+      'TRUSTED_PROXIES must list IP addresses, CIDR ranges such as 10.0.0.0/8, or loopback, linklocal, uniquelocal (got "proxy.example.com", "0.0.0.0/0")',
+    );
+  });
+
   it("finds the dashboard's build in the checkout the code runs from, or where DASHBOARD_DIR says", () => {
     const checkout = fileURLToPath(new URL('../..', import.meta.url));
     expect(loadAppConfig({}, CWD).dashboardDir).toBe(
@@ -285,6 +302,51 @@ describe('loadAppConfig', () => {
       'ADMIN_PASSWORD must be 8 to 256 characters long',
     );
     expect(loadAppConfig({ ADMIN_PASSWORD: 'x'.repeat(256) }, CWD).adminPassword).toHaveLength(256);
+  });
+});
+
+describe('isTrustedProxyEntry', () => {
+  const accepted = [
+    '127.0.0.1',
+    '10.0.0.0/8',
+    '192.168.1.7/32',
+    '::1',
+    'fd00::/8',
+    '2001:db8::/128',
+    '::ffff:10.1.2.3',
+    'loopback',
+    'linklocal',
+    'uniquelocal',
+  ];
+
+  it('accepts addresses, CIDR ranges and the range names', () => {
+    expect(accepted.filter((entry) => !isTrustedProxyEntry(entry))).toEqual([]);
+  });
+
+  it("accepts only what Express's trust proxy setting takes", () => {
+    // Express compiles the setting at once, and throws on anything it cannot read.
+    expect(() => new ExpressAdapter().set('trust proxy', accepted)).not.toThrow();
+  });
+
+  it('refuses names, every-address ranges, bad prefixes and keywords Express does not know', () => {
+    const refused = [
+      '',
+      'localhost',
+      'proxy.example.com',
+      '0.0.0.0/0',
+      '::/0',
+      '10.0.0.0/33',
+      '::1/129',
+      '10.0.0.0/',
+      '10.0.0.0/8/8',
+      '10.0.0.0/255.0.0.0',
+      '10.0.0',
+      '010.0.0.1',
+      'true',
+      '*',
+      'Loopback',
+    ];
+    expect(refused.filter((entry) => isTrustedProxyEntry(entry))).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +72,12 @@ export interface AppConfig {
   /** A port of its own for `GET /metrics` without credentials (a private network's scraper). */
   metricsPort?: number;
   metricsHost: string;
+  /**
+   * The reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed: addresses,
+   * CIDR ranges or Express's names for ranges (`loopback`, `linklocal`, `uniquelocal`). Empty:
+   * those headers are ignored, and the client is the socket's peer.
+   */
+  trustedProxies: readonly string[];
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -183,10 +190,44 @@ class EnvReader {
     return [...new Set(origins)];
   }
 
+  /** Trusted proxies (isTrustedProxyEntry), comma- or space-separated; none by default. */
+  proxies(name: string): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return [];
+    const entries = raw.split(/[\s,]+/).filter((part) => part !== '');
+    const invalid = entries.filter((entry) => !isTrustedProxyEntry(entry));
+    if (invalid.length > 0) {
+      this.errors.push(
+        `${name} must list IP addresses, CIDR ranges such as 10.0.0.0/8, or loopback, linklocal, uniquelocal (got "${invalid.join('", "')}")`,
+      );
+      return [];
+    }
+    return [...new Set(entries)];
+  }
+
   path(name: string, fallback: string, base: string): string {
     const raw = this.string(name, fallback);
     return isAbsolute(raw) ? raw : resolve(base, raw);
   }
+}
+
+/** Express's names for address ranges (its `trust proxy` setting). */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * An IP address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or a named range, as Express's
+ * `trust proxy` takes them. A prefix of 0 (every address) is refused: a proxy trusted that
+ * widely lets any client pick its own address.
+ */
+export function isTrustedProxyEntry(value: string): boolean {
+  if (PROXY_RANGE_NAMES.has(value)) return true;
+  const match = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(value);
+  if (!match) return false;
+  const version = isIP(match[1]);
+  if (version === 0) return false;
+  if (match[2] === undefined) return true;
+  const prefix = Number(match[2]);
+  return prefix >= 1 && prefix <= (version === 4 ? 32 : 128);
 }
 
 /** `http(s)://host[:port]` exactly as a browser sends it in `Origin`: no path, no trailing slash. */
@@ -309,6 +350,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       read.string('METRICS_PORT') === undefined
         ? undefined
         : read.integer('METRICS_PORT', 0, 0, 65535),
+    trustedProxies: read.proxies('TRUSTED_PROXIES'),
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(
