@@ -6,10 +6,18 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
+import { AsyncApiController } from './asyncapi/asyncapi.controller.js';
+import { AsyncApiService } from './asyncapi/asyncapi.service.js';
+import type { EventApiDescription } from './asyncapi/asyncapi.types.js';
 import { EventHub } from './event-hub.js';
 import { EventStreams } from './event-streams.js';
 import { EventsController } from './events.controller.js';
-import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
+import {
+  EVENT_API_DESCRIPTION,
+  EVENTS_CATALOG,
+  EVENTS_OPTIONS,
+  type EventsModuleOptions,
+} from './events.options.js';
 import { EVENT_CATALOG, type EventCatalog } from './event-catalog.js';
 import { StreamAccess, StreamAuthenticator } from './events.ports.js';
 import { EventsPublisher } from './events.publisher.js';
@@ -46,6 +54,11 @@ export interface EventsModulePorts {
   eventStore?: Provider;
   /** Where the Redis bus keeps its id ceiling (a provider of EventIdCeiling); by default memory. */
   idCeiling?: Provider;
+  /**
+   * With it, the module serves `GET /api/events.json`, the AsyncAPI document of the event API,
+   * completed with what the application says here of itself; without it, no such route.
+   */
+  apiDocument?: EventApiDescription;
 }
 
 /** The events module with its options given as they are. */
@@ -87,11 +100,12 @@ export class EventsModule {
     registration: EventsModulePorts,
     optionsProvider: Provider,
   ): DynamicModule {
+    const { apiDocument } = registration;
     return {
       module: EventsModule,
       global: true,
       imports: registration.imports ?? [],
-      controllers: [SseController, EventsController],
+      controllers: [SseController, EventsController, ...(apiDocument ? [AsyncApiController] : [])],
       providers: [
         optionsProvider,
         { provide: EVENTS_CATALOG, useValue: registration.catalog ?? EVENT_CATALOG },
@@ -121,6 +135,9 @@ export class EventsModule {
         SseService,
         SocketService,
         SocketChannel,
+        ...(apiDocument
+          ? [{ provide: EVENT_API_DESCRIPTION, useValue: apiDocument }, AsyncApiService]
+          : []),
       ],
       // SseService for StreamSocketMiddleware, which an application applies to its own routes.
       exports: [EventsPublisher, EventStreams, SseService],
