@@ -14,7 +14,7 @@ const CATALOG = 'src/events/event-catalog.ts';
 const CLIENT_EVENTS = 'packages/client/src/events.ts';
 
 /** Each catalog row of `EVENT_CATALOG`: its event name, wrapper key and message type. */
-function catalogRows(source) {
+export function catalogRows(source) {
   const file = ts.createSourceFile(CATALOG, source, ts.ScriptTarget.Latest, true);
   const rows = [];
   const visit = (node) => {

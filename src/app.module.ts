@@ -8,8 +8,10 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { AccessModule } from './access/access.module.js';
 import { AccessService } from './access/access.service.js';
+import { APP_INFO } from './app.info.js';
 import { AuthModule } from './auth/auth.module.js';
 import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { STREAM_SECURITY_SCHEMES } from './auth/stream-credentials.js';
 import { TokenStreamAuthenticator } from './auth/token-stream.authenticator.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
@@ -58,6 +60,12 @@ export class AppModule implements NestModule {
           access: AccessService,
           eventStore: DATABASE_EVENT_STORE,
           idCeiling: DATABASE_ID_CEILING,
+          apiDocument: {
+            ...APP_INFO,
+            // The servers' `host` variable: where a default configuration listens (PORT).
+            host: 'localhost:3000',
+            securitySchemes: STREAM_SECURITY_SCHEMES,
+          },
         }),
         MediaModule,
         CatalogModule,

@@ -2,6 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import { APP_INFO } from './app.info.js';
 import { BodyShapePipe } from './common/body-shape.pipe.js';
 import { corsPolicy } from './common/cors-policy.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -31,9 +32,9 @@ export function configureApp(app: NestExpressApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
-      .setTitle('Reelay')
-      .setDescription('Media server core with a real-time event API (GET /sse and Socket.IO)')
-      .setVersion('0.1.0')
+      .setTitle(APP_INFO.title)
+      .setDescription(APP_INFO.description)
+      .setVersion(APP_INFO.version)
       .addBearerAuth()
       .addCookieAuth('token', { type: 'apiKey' }, 'token')
       .addCookieAuth('refresh', { type: 'apiKey' }, 'refresh')

@@ -7,11 +7,19 @@ import {
   type Type,
 } from '@nestjs/common';
 import { EventCounters } from './event-counters.js';
+import { AsyncApiController } from './asyncapi/asyncapi.controller.js';
+import { AsyncApiService } from './asyncapi/asyncapi.service.js';
+import type { EventApiDescription } from './asyncapi/asyncapi.types.js';
 import { EventHub } from './event-hub.js';
 import { EventsTelemetry } from './events-telemetry.js';
 import { EventStreams } from './event-streams.js';
 import { EventsController } from './events.controller.js';
-import { EVENTS_CATALOG, EVENTS_OPTIONS, type EventsModuleOptions } from './events.options.js';
+import {
+  EVENT_API_DESCRIPTION,
+  EVENTS_CATALOG,
+  EVENTS_OPTIONS,
+  type EventsModuleOptions,
+} from './events.options.js';
 import { EVENT_CATALOG, type EventCatalog } from './event-catalog.js';
 import { StreamAccess, StreamAuthenticator } from './events.ports.js';
 import { EventsPublisher } from './events.publisher.js';
@@ -48,6 +56,11 @@ export interface EventsModulePorts {
   eventStore?: Provider;
   /** Where the Redis bus keeps its id ceiling (a provider of EventIdCeiling); by default memory. */
   idCeiling?: Provider;
+  /**
+   * With it, the module serves `GET /api/events.json`, the AsyncAPI document of the event API,
+   * completed with what the application says here of itself; without it, no such route.
+   */
+  apiDocument?: EventApiDescription;
 }
 
 /** The events module with its options given as they are. */
@@ -89,11 +102,12 @@ export class EventsModule {
     registration: EventsModulePorts,
     optionsProvider: Provider,
   ): DynamicModule {
+    const { apiDocument } = registration;
     return {
       module: EventsModule,
       global: true,
       imports: registration.imports ?? [],
-      controllers: [SseController, EventsController],
+      controllers: [SseController, EventsController, ...(apiDocument ? [AsyncApiController] : [])],
       providers: [
         optionsProvider,
         { provide: EVENTS_CATALOG, useValue: registration.catalog ?? EVENT_CATALOG },
@@ -125,6 +139,9 @@ export class EventsModule {
         SseService,
         SocketService,
         SocketChannel,
+        ...(apiDocument
+          ? [{ provide: EVENT_API_DESCRIPTION, useValue: apiDocument }, AsyncApiService]
+          : []),
       ],
       // SseService for StreamSocketMiddleware, which an application applies to its own routes.
       exports: [EventsPublisher, EventStreams, SseService, EventsTelemetry],

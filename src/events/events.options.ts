@@ -41,3 +41,5 @@ export interface EventsModuleOptions {
 export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');
 /** The event catalog the module delivers: Reelay's, or a host's that extends it. */
 export const EVENTS_CATALOG = Symbol('EVENTS_CATALOG');
+/** What the application says of itself in the AsyncAPI document (EventApiDescription). */
+export const EVENT_API_DESCRIPTION = Symbol('EVENT_API_DESCRIPTION');

@@ -36,8 +36,8 @@ export interface StreamRequest {
 }
 
 /**
- * Marks the routes the events module authenticates itself (through StreamAuthenticator): a host's
- * global guard should let them through, as Reelay's does.
+ * Marks the routes the events module guards itself (through StreamAuthenticator; its AsyncAPI
+ * document needs no credentials): a host's global guard should let them through, as Reelay's does.
  */
 export const STREAM_ROUTE = 'reelay:stream-route';
 

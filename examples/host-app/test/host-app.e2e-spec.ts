@@ -59,7 +59,9 @@ describe('a host application embedding the events module', () => {
       subject: 'alice',
     });
     await request(url).get('/me').set('Authorization', `Bearer ${reelayToken}`).expect(401);
-    for (const path of ['/libraries', '/auth/me', '/users', '/health', '/events/stats']) {
+    // No AsyncAPI document either: the host gave the events module no `apiDocument`.
+    const paths = ['/libraries', '/auth/me', '/users', '/health', '/api/events.json'];
+    for (const path of [...paths, '/events/stats']) {
       // oxlint-disable-next-line no-await-in-loop -- one route after another
       const response = await as('oscar').get(path);
       expect({ path, status: response.status }).toEqual({
