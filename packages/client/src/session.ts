@@ -127,17 +127,15 @@ export class ReelaySession {
     return this.fetchApi(`${this.url}${path}`, { ...init, headers, credentials: 'include' });
   }
 
+  /** An auth call: with the refresh cookie this client keeps itself where it runs in Node. */
   private post(path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (this.refreshCookie !== undefined)
-      headers.Cookie = `${REFRESH_COOKIE}=${this.refreshCookie}`;
-    if (this.token !== undefined) headers.Authorization = `Bearer ${this.token}`;
-    return this.fetchApi(`${this.url}${path}`, {
+    return this.send(path, {
       method: 'POST',
-      headers,
+      headers:
+        this.refreshCookie === undefined
+          ? undefined
+          : { Cookie: `${REFRESH_COOKIE}=${this.refreshCookie}` },
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'include',
     });
   }
 
