@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventsModuleOptions, StreamSettings } from '../events/events.options.js';
+import { LOG_FORMATS, LOG_THRESHOLDS, type LogSettings } from '../logging/log-settings.js';
 
 /** The stream settings of the events module, from SSE_* variables. */
 export type SseConfig = StreamSettings;
@@ -66,6 +67,8 @@ export interface AppConfig {
   corsOrigins: readonly string[];
   /** The built web dashboard (its index.html and assets/), served at `/`. */
   dashboardDir: string;
+  /** What the process logs (LOG_LEVEL) and how (LOG_FORMAT). */
+  log: LogSettings;
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -291,6 +294,10 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     streamsPerUser: read.integer('STREAMS_PER_USER', 32, 1, 100_000),
     corsOrigins: read.origins('CORS_ORIGINS'),
     dashboardDir: read.path('DASHBOARD_DIR', defaultDashboardDir(cwd), cwd),
+    log: {
+      level: read.choice('LOG_LEVEL', 'info', LOG_THRESHOLDS),
+      format: read.choice('LOG_FORMAT', 'auto', LOG_FORMATS),
+    },
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(
