@@ -82,8 +82,14 @@ async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
  */
 export function runServer(rootModule: () => DynamicModule): void {
   bootstrap(rootModule).catch((error: unknown) => {
-    const expected = error instanceof ConfigError || error instanceof StartError;
-    console.error(expected ? error.message : error);
+    if (error instanceof ConfigError || error instanceof StartError) {
+      // For the operator, as the process's last words: plain, whatever LOG_FORMAT says.
+      console.error(error.message);
+    } else if (error instanceof Error) {
+      new Logger('Reelay').fatal(`The server could not start: ${error.message}`, error.stack);
+    } else {
+      new Logger('Reelay').fatal(`The server could not start: ${String(error)}`);
+    }
     process.exit(1);
   });
 }
