@@ -77,7 +77,7 @@ interface LogRecord {
  */
 export class AppLogger extends ConsoleLogger {
   constructor(private readonly settings: AppLoggerOptions) {
-    super({ logLevels: NEST_LEVELS[settings.level], colors: false, prefix: 'Reelay' });
+    super({ logLevels: NEST_LEVELS[settings.level] });
   }
 
   protected override printMessages(
