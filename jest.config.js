@@ -19,6 +19,10 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/test', '<rootDir>/examples'],
       testMatch: ['**/*.e2e-spec.ts'],
+      // Every server the suites run logs at debug level into one folder per run, and the run
+      // fails if any line holds a secret (test/support/log-capture.global-teardown.ts).
+      globalSetup: '<rootDir>/test/support/log-capture.global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/log-capture.global-teardown.ts',
     },
   ],
   testTimeout: 30000,

@@ -9,6 +9,8 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.provider.js';
 import { serveDashboard } from './dashboard/serve-dashboard.js';
+import { SseService } from './events/sse/sse.service.js';
+import { REQUEST_ID_HEADER, requestLogging } from './logging/request-logging.middleware.js';
 
 /** What main.ts and the e2e tests both apply to the application. */
 export function configureApp(app: NestExpressApplication): void {
@@ -18,8 +20,12 @@ export function configureApp(app: NestExpressApplication): void {
   // X-Forwarded-For and X-Forwarded-Proto only as far back as the hops are listed proxies; with
   // none listed, a client could otherwise name any address it likes.
   app.set('trust proxy', trustedProxies.length > 0 ? [...trustedProxies] : false);
+  // First, so that every request has its id, whatever answers it.
+  const sse = app.get(SseService, { strict: false });
+  app.use(requestLogging({ outlivesResponse: (socket) => sse.carriesStream(socket) }));
   // Without listed origins no CORS headers at all; the Socket.IO channel applies the same list.
-  if (corsOrigins.length > 0) app.enableCors(corsPolicy(corsOrigins));
+  // Their pages may read a response's request id, to quote it when something failed.
+  if (corsOrigins.length > 0) app.enableCors(corsPolicy(corsOrigins, [REQUEST_ID_HEADER]));
   app.use(cookieParser());
   serveDashboard(app, dashboardDir);
   app.useGlobalPipes(

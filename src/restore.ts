@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { RestoreError, restoreBackup } from './backups/backup-restore.js';
 import { ConfigError, loadAppConfig } from './config/app-config.js';
+import { processLogger } from './logging/app-logger.js';
 
 const USAGE = `Usage: npm run restore -- [--files] <archive.tar | reelay.db>
 
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadAppConfig(process.env);
+  Logger.overrideLogger(processLogger(config.log));
   const report = await restoreBackup(config, positionals[0], { files: values.files });
   const where =
     config.database.engine === 'postgres'

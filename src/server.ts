@@ -9,6 +9,7 @@ import { ClusterPrimary } from './cluster/cluster-primary.js';
 import { serveHandedConnections } from './cluster/cluster-worker.js';
 import { listenOn } from './common/listen.js';
 import { type AppConfig, ConfigError, loadAppConfig } from './config/app-config.js';
+import { processLogger } from './logging/app-logger.js';
 
 /** A start that failed for a reason the operator can fix; its message says all there is to say. */
 class StartError extends Error {}
@@ -51,6 +52,9 @@ async function startPrimary(config: AppConfig): Promise<number> {
 async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
   // Checked before Nest starts, so that a bad value ends the start with its message alone.
   const config = loadAppConfig(process.env);
+  // Before anything logs: every `new Logger(...)` of this process writes through it.
+  const logger = processLogger(config.log, config.workerIndex);
+  Logger.overrideLogger(logger);
   prepareDataDir(config.dataDir);
   if (config.workers > 1 && cluster.isPrimary) {
     const port = await startPrimary(config);
@@ -59,7 +63,7 @@ async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
     );
     return;
   }
-  const app = await NestFactory.create<NestExpressApplication>(rootModule());
+  const app = await NestFactory.create<NestExpressApplication>(rootModule(), { logger });
   configureApp(app);
   if (config.workerIndex !== undefined) {
     await app.init();
@@ -78,8 +82,14 @@ async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
  */
 export function runServer(rootModule: () => DynamicModule): void {
   bootstrap(rootModule).catch((error: unknown) => {
-    const expected = error instanceof ConfigError || error instanceof StartError;
-    console.error(expected ? error.message : error);
+    if (error instanceof ConfigError || error instanceof StartError) {
+      // For the operator, as the process's last words: plain, whatever LOG_FORMAT says.
+      console.error(error.message);
+    } else if (error instanceof Error) {
+      new Logger('Reelay').fatal(`The server could not start: ${error.message}`, error.stack);
+    } else {
+      new Logger('Reelay').fatal(`The server could not start: ${String(error)}`);
+    }
     process.exit(1);
   });
 }

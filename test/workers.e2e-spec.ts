@@ -70,6 +70,15 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
       suite.workDir,
     );
     expect(server.process.stdout).toMatch(/Listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
+    // One log, on the primary's stdout: each worker's lines name it, the primary's name none.
+    const lines = server.process.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { message: string; pid: number; worker?: number });
+    const listening = lines.find((line) => line.message.startsWith('Listening on'));
+    expect(listening).toMatchObject({ pid: server.process.child.pid });
+    expect(listening?.worker).toBeUndefined();
+    expect(new Set(lines.map((line) => line.worker))).toEqual(new Set([undefined, 0, 1]));
     const primary = server.process.child.pid as number;
     expect(childrenOf(primary)).toHaveLength(2);
     const backlog = await listenBacklog(Number(new URL(server.url).port));

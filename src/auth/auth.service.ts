@@ -1,4 +1,4 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
 import { UsersService } from '../users/users.service.js';
 import type { LoginDto, PrincipalDto } from './auth.dto.js';
@@ -31,6 +31,7 @@ const BY_ADDRESS: ThrottlePolicy = {
 export class AuthService {
   private readonly failuresByUsername = new FailureThrottle(BY_USERNAME);
   private readonly failuresByAddress = new FailureThrottle(BY_ADDRESS);
+  private readonly logger = new Logger(AuthService.name);
 
   constructor(
     private readonly users: UsersService,
@@ -58,6 +59,7 @@ export class AuthService {
     if (waitMs > 0) {
       this.failures.count('throttled');
       const seconds = Math.ceil(waitMs / 1000);
+      this.logger.log(`A login from ${address} was throttled (${seconds} s to wait)`);
       throw new RetryLaterException(`Too many failed logins: try again in ${seconds} s`, seconds);
     }
     this.failuresByUsername.failed(userKey, now);
@@ -65,8 +67,11 @@ export class AuthService {
     const user = await this.users.authenticate(username, password);
     if (!user) {
       this.failures.count('password');
+      // Not the username: people type their password into that field too.
+      this.logger.log(`A login from ${address} failed: wrong username or password`);
       throw new UnauthorizedException('Wrong username or password');
     }
+    this.logger.log(`User ${user.id} ("${username}") logged in from ${address}`);
     this.failuresByUsername.succeeded(userKey);
     this.failuresByAddress.forgiveOne(address);
     return this.sessions.start(user.id, userAgent);

@@ -59,6 +59,7 @@ export class ClusterPrimary {
    * done by one application context before any worker starts, so that workers never race.
    */
   private async setUpOnce(): Promise<void> {
+    // Without a `logger` option the context keeps the process's own (src/server.ts).
     const context = await NestFactory.createApplicationContext(AppModule.forRoot());
     await context.close();
   }

@@ -16,12 +16,15 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  */
 export function corsPolicy(
   origins: readonly string[],
+  /** Response headers the pages of those origins may read besides the basic ones. */
+  exposedHeaders: readonly string[] = [],
 ): CorsOptionsDelegate<{ headers: IncomingHttpHeaders }> {
   const allowed = new Set(origins);
   const granted: CorsOptions = {
     origin: true,
     credentials: true,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+    ...(exposedHeaders.length > 0 ? { exposedHeaders: [...exposedHeaders] } : {}),
   };
   const refused: CorsOptions = { origin: false };
   return (request, callback) => {

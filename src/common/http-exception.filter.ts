@@ -98,9 +98,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         message: typeof message === 'string' ? message : (STATUS_CODES[status] ?? 'Error'),
       };
     }
-    this.logger.error(
-      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-    );
+    if (exception instanceof Error) this.logger.error(exception.message, exception.stack);
+    else this.logger.error(String(exception));
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
     return {
       statusCode,

@@ -46,6 +46,7 @@ describe('loadAppConfig', () => {
         historySize: 10_000,
         historyBytes: 64 * 1024 ** 2,
       },
+      log: { level: 'info', format: 'auto' },
     });
   });
 
@@ -80,6 +81,8 @@ describe('loadAppConfig', () => {
         SSE_MAX_QUEUE_BYTES: '65536',
         SSE_HISTORY_SIZE: '0',
         SSE_HISTORY_BYTES: '1g',
+        LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
       },
       CWD,
     );
@@ -105,7 +108,14 @@ describe('loadAppConfig', () => {
         historySize: 0,
         historyBytes: 1024 ** 3,
       },
+      log: { level: 'debug', format: 'json' },
     });
+  });
+
+  it('refuses a LOG_LEVEL or LOG_FORMAT it does not know, naming both', () => {
+    const message = configError({ LOG_LEVEL: 'loud', LOG_FORMAT: 'JSON' });
+    expect(message).toContain('LOG_LEVEL must be one of error, warn, info, debug (got "loud")');
+    expect(message).toContain('LOG_FORMAT must be one of auto, json, pretty (got "JSON")');
   });
 
   it('puts BACKUP_DIR under DATA_DIR unless it is given', () => {

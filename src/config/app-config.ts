@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventsModuleOptions, StreamSettings } from '../events/events.options.js';
+import { LOG_FORMATS, LOG_THRESHOLDS, type LogSettings } from '../logging/log-settings.js';
 
 /** The stream settings of the events module, from SSE_* variables. */
 export type SseConfig = StreamSettings;
@@ -78,6 +79,8 @@ export interface AppConfig {
    * those headers are ignored, and the client is the socket's peer.
    */
   trustedProxies: readonly string[];
+  /** What the process logs (LOG_LEVEL) and how (LOG_FORMAT). */
+  log: LogSettings;
 }
 
 /** The most archives any backup keeps, whoever asks. */
@@ -351,6 +354,10 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
         ? undefined
         : read.integer('METRICS_PORT', 0, 0, 65535),
     trustedProxies: read.proxies('TRUSTED_PROXIES'),
+    log: {
+      level: read.choice('LOG_LEVEL', 'info', LOG_THRESHOLDS),
+      format: read.choice('LOG_FORMAT', 'auto', LOG_FORMATS),
+    },
   };
   if (config.workers > 1 && config.eventBus !== 'redis') {
     read.errors.push(

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { LISTEN_BACKLOG } from '../../src/common/listen.js';
+import { captureOutput, recordSecret } from './log-capture.js';
 import { SseFrameClient } from './sse-frame-client.js';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from './test-database.js';
 
@@ -33,6 +34,8 @@ export class ServerProcess {
   constructor(readonly child: ChildProcess) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    captureOutput(child.stdout, child.pid);
+    captureOutput(child.stderr, child.pid);
     this.exited = exitOf(child);
   }
 
@@ -104,7 +107,9 @@ export async function listenBacklog(port: number): Promise<{ actual: number; exp
 /** The bearer token of a login, which must succeed. */
 export async function login(url: string, username: string, password: string): Promise<string> {
   const response = await request(url).post('/auth/login').send({ username, password }).expect(200);
-  return (response.body as { accessToken: string }).accessToken;
+  const { accessToken } = response.body as { accessToken: string };
+  recordSecret(accessToken);
+  return accessToken;
 }
 
 /** A server process that listens, and a server admin's token for it. */
@@ -154,16 +159,19 @@ export class ServerBuild {
 
   /**
    * `node src/main.js` in `cwd`, with `env` and nothing else of the test's environment but PATH;
-   * on the engine the tests run on (`env.DATABASE_URL` set, even empty, decides for itself).
+   * on the engine the tests run on (`env.DATABASE_URL` set, even empty, decides for itself);
+   * logging at debug level unless `env` says otherwise, for the run's check of the logs.
    */
   async spawn(env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+    recordSecret(env.ADMIN_PASSWORD);
+    recordSecret(env.JWT_SECRET);
     const database =
       TEST_ENGINE === 'postgres' && env.DATABASE_URL === undefined
         ? { DATABASE_URL: (await this.databaseOf(resolvePath(cwd, env.DATA_DIR ?? 'data'))).url }
         : {};
     const child = spawn(process.execPath, [join(this.dir, 'src/main.js')], {
       cwd,
-      env: { PATH: process.env.PATH, NO_COLOR: '1', ...database, ...env },
+      env: { PATH: process.env.PATH, NO_COLOR: '1', LOG_LEVEL: 'debug', ...database, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child);

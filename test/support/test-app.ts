@@ -10,6 +10,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import type { AppConfigOverrides } from '../../src/config/config.provider.js';
+import { recordCredentials, recordSecret, testAppLogger } from './log-capture.js';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from './test-database.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -87,6 +88,9 @@ export async function createTestApp(
   besides: (Type | DynamicModule)[] = [],
 ): Promise<TestApp> {
   const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'reelay-test-'));
+  for (const secret of [TEST_JWT_SECRET, ADMIN.password, overrides.JWT_SECRET]) {
+    recordSecret(secret);
+  }
   const moduleRef = await Test.createTestingModule({
     imports: [
       AppModule.forRoot({
@@ -100,9 +104,9 @@ export async function createTestApp(
       ...besides,
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
-    logger: ['error', 'warn'],
-  });
+  const logging = testAppLogger();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: logging.logger });
+  app.use(recordCredentials);
   configureApp(app);
   // PORT, when given, lets a test restart a server where its clients expect it.
   await app.listen(Number(overrides.PORT ?? 0), '127.0.0.1');
@@ -163,6 +167,7 @@ export async function createTestApp(
     },
     async close(options = {}) {
       await app.close();
+      logging.release();
       if (options.keepData) return;
       await databasesOfDataDirs.get(dataDir)?.drop();
       databasesOfDataDirs.delete(dataDir);

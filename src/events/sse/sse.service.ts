@@ -230,6 +230,8 @@ export class SseService
       now,
     );
     this.start(connection, sink, options.lastEventId, now);
+    const resume = options.lastEventId === undefined ? '' : `, after event ${options.lastEventId}`;
+    this.logger.debug(`Stream opened for user ${principal.userId}${resume}`);
     return true;
   }
 
