@@ -32,8 +32,10 @@ describe('loadAppConfig', () => {
       uploadMaxBytes: 10 * 1024 ** 3,
       backupDir: '/srv/reelay/data/backups',
       backups: { keep: 7, minIntervalSeconds: 3600, minFreeBytes: 1024 ** 3 },
+      shutdownGraceMs: 8000,
       sse: {
         retryMs: 3000,
+        drainJitterMs: 5000,
         keepaliveMs: 30_000,
         maxQueueEvents: 1024,
         maxQueueBytes: 1024 * 1024,
@@ -68,7 +70,9 @@ describe('loadAppConfig', () => {
         BACKUP_MIN_INTERVAL: '15m',
         BACKUP_MIN_FREE: '512m',
         FFMPEG_PATH: '/usr/bin/ffmpeg',
+        SHUTDOWN_GRACE_MS: '30000',
         SSE_RETRY_MS: '500',
+        SSE_DRAIN_JITTER_MS: '0',
         SSE_KEEPALIVE_MS: '15000',
         SSE_MAX_QUEUE_EVENTS: '64',
         SSE_MAX_QUEUE_BYTES: '65536',
@@ -91,8 +95,10 @@ describe('loadAppConfig', () => {
       backupDir: '/backups',
       backups: { keep: 3, minIntervalSeconds: 900, minFreeBytes: 512 * 1024 ** 2 },
       ffmpegPath: '/usr/bin/ffmpeg',
+      shutdownGraceMs: 30_000,
       sse: {
         retryMs: 500,
+        drainJitterMs: 0,
         keepaliveMs: 15000,
         maxQueueEvents: 64,
         maxQueueBytes: 65536,
@@ -100,6 +106,17 @@ describe('loadAppConfig', () => {
         historyBytes: 1024 ** 3,
       },
     });
+  });
+
+  it('refuses a grace or a drain window that is negative, fractional or over an hour', () => {
+    for (const value of ['-1', '1.5', 'soon', '3600001']) {
+      expect(configError({ SHUTDOWN_GRACE_MS: value })).toContain(
+        `SHUTDOWN_GRACE_MS must be a whole number from 0 to 3600000 (got "${value}")`,
+      );
+      expect(configError({ SSE_DRAIN_JITTER_MS: value })).toContain(
+        `SSE_DRAIN_JITTER_MS must be a whole number from 0 to 3600000 (got "${value}")`,
+      );
+    }
   });
 
   it('puts BACKUP_DIR under DATA_DIR unless it is given', () => {

@@ -17,6 +17,11 @@ export interface FrameEncoder<F> {
   readonly resync: (reason: string) => F;
   /** What opens every stream (SSE's `retry:`); none when the transport needs nothing. */
   readonly opening: F | undefined;
+  /**
+   * What tells a client, before its stream ends, to come back after `delayMs` (SSE's `retry:`);
+   * none when the transport's clients come back by themselves once their connection closes.
+   */
+  readonly reconnect: ((delayMs: number) => F) | undefined;
   /** What a silent connection gets to keep it alive; none when the transport pings by itself. */
   readonly keepalive: F | undefined;
   /** Bytes a frame takes, counted against a connection's queue bound. */
@@ -65,6 +70,12 @@ export abstract class StreamConnection<F> implements EventConnection {
   /** Ends the stream cleanly, after what was written. */
   protected abstract end(): void;
 
+  /**
+   * Ends the stream, after what was written, in the way that has its client come back by itself
+   * (the server is going away; its client has done nothing wrong).
+   */
+  protected abstract endToReconnect(): void;
+
   /** Cuts off a client that stopped reading: an end would wait behind what it never reads. */
   protected abstract destroy(): void;
 
@@ -100,9 +111,7 @@ export abstract class StreamConnection<F> implements EventConnection {
     this.scheduled = false;
     const queue = this.queue;
     if (this.waitingForDrain || queue === undefined || queue.length === 0 || this.ended) return;
-    const { items: frames, skipped } = queue.take();
-    if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
-    this.writeBatch(frames, now);
+    this.writeBatch(this.takeQueued(), now);
   }
 
   /** Writes frames at once, outside the queue (a replay: the history is its bound). */
@@ -123,6 +132,30 @@ export abstract class StreamConnection<F> implements EventConnection {
     if (this.ended) return;
     if (this.waitingForDrain) this.destroy();
     else this.end();
+  }
+
+  /**
+   * Ends the stream so that its client comes back later: what waits in the queue goes first, then
+   * `reconnect`, the transport's notice of when to come back, if it has one. A client that
+   * stopped reading is cut off, as `close` does, and comes back as after a network error.
+   */
+  closeToReconnect(reconnect: F | undefined, now: number): void {
+    if (this.ended) return;
+    if (this.waitingForDrain) {
+      this.destroy();
+      return;
+    }
+    const frames = this.pendingEvents === 0 ? [] : this.takeQueued();
+    if (reconnect !== undefined) frames.push(reconnect);
+    this.writeAll(frames, now);
+    this.endToReconnect();
+  }
+
+  /** Everything queued, announced by `lagged` when older frames were dropped. */
+  private takeQueued(): F[] {
+    const { items: frames, skipped } = (this.queue as BoundedQueue<F>).take();
+    if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
+    return frames;
   }
 
   private writeBatch(frames: readonly F[], now: number): void {

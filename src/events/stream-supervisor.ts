@@ -4,7 +4,7 @@ import type { QueueLimits } from './bounded-queue.js';
 import { type ConnectionStats, ConnectionRegistry } from './connection-registry.js';
 import type { EventHub } from './event-hub.js';
 import type { StreamAccess } from './events.ports.js';
-import type { StreamSettings } from './events.options.js';
+import { DEFAULT_DRAIN_JITTER_MS, type StreamSettings } from './events.options.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 import type { FrameEncoder, StreamConnection } from './stream-connection.js';
 import type { StreamQuota } from './stream-quota.js';
@@ -15,8 +15,10 @@ import type { StreamQuota } from './stream-quota.js';
  * replay of what a resuming client missed; one flush per event-loop turn for every connection
  * that has frames waiting; and one timer that ends connections whose token expired and keeps
  * silent ones alive. Users who are removed lose their connections, and so do sessions that end
- * (a logout); a gap in the ids sends every connection `resync`. Each transport's service opens
- * connections and says how they are encoded (FrameEncoder) and written (StreamConnection).
+ * (a logout); a gap in the ids sends every connection `resync`. When the server stops, it sends
+ * every connection away, each told to come back at a time of its own (`drain`). Each transport's
+ * service opens connections and says how they are encoded (FrameEncoder) and written
+ * (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The bounds of each connection's queue. */
@@ -28,6 +30,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   private flushScheduled = false;
   private subscriptions: Subscription[] = [];
   private sweepTimer?: NodeJS.Timeout;
+  private isDraining = false;
 
   constructor(
     private readonly hub: EventHub,
@@ -67,6 +70,32 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     return this.connections.stats;
   }
 
+  /** Set by `drain`: the transport refuses new connections from then on. */
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /**
+   * Sends every connection away, the server being about to stop: what waits in its queue leaves
+   * first, then the transport's notice of when to come back (`reconnectDelayMs`, drawn for each
+   * connection), then its end. A connection added from now on is sent away as it opens.
+   */
+  drain(): void {
+    this.isDraining = true;
+    const now = Date.now();
+    for (const connection of this.connections) this.sendAway(connection, now);
+  }
+
+  /**
+   * When a client sent away, or refused while draining, may come back: the retry delay plus a
+   * share of the drain window drawn uniformly at random, so that the clients of a server that
+   * stops do not all come back in the same second.
+   */
+  reconnectDelayMs(): number {
+    const window = this.settings.drainJitterMs ?? DEFAULT_DRAIN_JITTER_MS;
+    return this.settings.retryMs + Math.floor(Math.random() * (window + 1));
+  }
+
   /**
    * Takes over a connection: its opening frame and what it missed since `lastEventId` first
    * (outside its queue: the history is the bound there, and a replay cut to the queue's size
@@ -80,6 +109,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     // The session may have ended while the request was being authenticated (a ticket's lookup).
     const { sessionId } = connection;
     if (sessionId !== undefined && this.access.isSessionEnded?.(sessionId)) connection.close();
+    else if (this.isDraining) this.sendAway(connection, now);
   }
 
   /** The connection ended, whichever way: it leaves, and its place in the user's quota is free. */
@@ -101,6 +131,10 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   allFlushed(): boolean {
     for (const connection of this.connections) if (!connection.flushed) return false;
     return true;
+  }
+
+  private sendAway(connection: C, now: number): void {
+    connection.closeToReconnect(this.encoder.reconnect?.(this.reconnectDelayMs()), now);
   }
 
   private missed(connection: C, lastEventId: number): F[] {

@@ -91,16 +91,26 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
     return wire === undefined ? !this.engineHolding : !wire.writableNeedDrain;
   }
 
+  /** Socket.IO's disconnect, which tells socket.io-client not to reconnect by itself. */
   protected end(): void {
     this.socket.disconnect(true);
+  }
+
+  /**
+   * Closes engine.io's connection, after what it holds, without Socket.IO's disconnect: the
+   * client sees its transport close ("transport close") and reconnects by itself.
+   */
+  protected endToReconnect(): void {
+    this.engine.close();
   }
 
   protected destroy(): void {
     this.socket.disconnect(true);
   }
 
+  /** A connection whose transport is closing takes nothing more, though still connected. */
   get ended(): boolean {
-    return this.socket.disconnected;
+    return this.socket.disconnected || this.engine.readyState !== 'open';
   }
 
   /** engine.io finishes a closing session's transport by itself. */

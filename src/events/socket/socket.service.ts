@@ -20,6 +20,7 @@ import type { ConnectionStats } from '../connection-registry.js';
 import { EventHub } from '../event-hub.js';
 import { StreamQuota } from '../stream-quota.js';
 import { StreamSupervisor } from '../stream-supervisor.js';
+import type { AdmissionRefusal } from './engine-admission.js';
 import { SocketConnection, type WireFinder } from './socket-connection.js';
 import {
   handshakeOptions,
@@ -70,8 +71,17 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     this.supervisor.start();
   }
 
+  /**
+   * The first of Nest's shutdown hooks: every socket is sent away at once (socket.io-client
+   * reconnects by itself, after its own randomized delay), and handshakes are refused from now on.
+   */
   onModuleDestroy(): void {
+    const { connections } = this.supervisor.stats;
+    this.supervisor.drain();
     this.supervisor.stop();
+    if (connections > 0) {
+      this.logger.log(`Stopping: ${connections} Socket.IO clients told to reconnect`);
+    }
   }
 
   get stats(): ConnectionStats {
@@ -87,13 +97,20 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The engine.io handshake check, before any session exists (see engine-admission.ts): the
-   * token of the request's header, cookie or query, verified. Returns the body to refuse with.
+   * The engine.io handshake check, before any session exists (see engine-admission.ts): none
+   * while the server stops (503, and when to come back), else the token of the request's header,
+   * cookie or query, verified. Returns how to refuse.
    */
   admit(
     request: IncomingMessage,
     sources: RequestSources,
-  ): ErrorBody | undefined | Promise<ErrorBody | undefined> {
+  ): AdmissionRefusal | undefined | Promise<AdmissionRefusal | undefined> {
+    if (this.supervisor.draining) {
+      return {
+        body: errorBody(503, SHUTTING_DOWN),
+        retryAfterSeconds: Math.max(1, Math.ceil(this.supervisor.reconnectDelayMs() / 1000)),
+      };
+    }
     try {
       const identity = this.authenticator.authenticate(sources);
       if (!(identity instanceof Promise)) return undefined;
@@ -103,10 +120,10 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
           this.admittedOnce.set(request, admitted);
           return undefined;
         },
-        (error: unknown) => this.refusalBody(error),
+        (error: unknown) => ({ body: this.refusalBody(error) }),
       );
     } catch (error) {
-      return this.refusalBody(error);
+      return { body: this.refusalBody(error) };
     }
   }
 
@@ -118,6 +135,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   authenticate(socket: Socket): void {
     const { handshake } = socket;
     const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
+    if (this.supervisor.draining) throw new HandshakeRefused(errorBody(503, SHUTTING_DOWN));
     try {
       const identity = this.identityOf(socket, sources);
       const { principal } = identity;
@@ -197,6 +215,8 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     return errorBody(500, 'Internal server error');
   }
 }
+
+const SHUTTING_DOWN = 'The server is shutting down; connect again shortly';
 
 function noWire(): undefined {
   return undefined;

@@ -3,12 +3,13 @@ import type { LibraryFilter } from '../audience.js';
 import type { QueueLimits } from '../bounded-queue.js';
 import type { WireForms } from '../http-chunk.js';
 import { type FrameEncoder, StreamConnection } from '../stream-connection.js';
-import { laggedNotice, PING, resyncNotice } from './sse-frames.js';
+import { laggedNotice, PING, resyncNotice, retryFrame } from './sse-frames.js';
 import type { StreamSink } from './stream-sink.js';
 
 /**
  * SSE frames: an event's variant is its frame already, built once by the hub. A stream opens
- * with `retry:` and a silent one gets `:ping`.
+ * with `retry:`, a silent one gets `:ping`, and one the server sends away a `retry:` of its own
+ * before its end (EventSource waits that long before it reconnects).
  */
 export function sseEncoder(retry: WireForms): FrameEncoder<WireForms> {
   return {
@@ -16,6 +17,7 @@ export function sseEncoder(retry: WireForms): FrameEncoder<WireForms> {
     lagged: laggedNotice,
     resync: resyncNotice,
     opening: retry,
+    reconnect: retryFrame,
     keepalive: PING,
     sizeOf: (forms) => forms.frame.length,
   };
@@ -49,6 +51,11 @@ export class SseConnection extends StreamConnection<WireForms> {
   }
 
   protected end(): void {
+    this.sink.end();
+  }
+
+  /** The clean end: EventSource reconnects after its `retry:` whatever way its stream ended. */
+  protected endToReconnect(): void {
     this.sink.end();
   }
 
