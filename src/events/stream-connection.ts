@@ -72,9 +72,10 @@ export abstract class StreamConnection<F> implements EventConnection {
 
   /**
    * Ends the stream, after what was written, in the way that has its client come back by itself
-   * (the server is going away; its client has done nothing wrong).
+   * (the server is going away; its client has done nothing wrong). `held`: the transport still
+   * held what was written before the last frames, which may mean a client that stopped reading.
    */
-  protected abstract endToReconnect(): void;
+  protected abstract endToReconnect(held: boolean): void;
 
   /** Cuts off a client that stopped reading: an end would wait behind what it never reads. */
   protected abstract destroy(): void;
@@ -136,19 +137,16 @@ export abstract class StreamConnection<F> implements EventConnection {
 
   /**
    * Ends the stream so that its client comes back later: what waits in the queue goes first, then
-   * `reconnect`, the transport's notice of when to come back, if it has one. A client that
-   * stopped reading is cut off, as `close` does, and comes back as after a network error.
+   * `reconnect`, the transport's notice of when to come back, if it has one, then the transport's
+   * end for a client to come back.
    */
   closeToReconnect(reconnect: F | undefined, now: number): void {
     if (this.ended) return;
-    if (this.waitingForDrain) {
-      this.destroy();
-      return;
-    }
+    const held = this.waitingForDrain;
     const frames = this.pendingEvents === 0 ? [] : this.takeQueued();
     if (reconnect !== undefined) frames.push(reconnect);
     this.writeAll(frames, now);
-    this.endToReconnect();
+    this.endToReconnect(held);
   }
 
   /** Everything queued, announced by `lagged` when older frames were dropped. */

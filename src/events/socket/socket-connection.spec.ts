@@ -259,6 +259,21 @@ describe('SocketConnection', () => {
     expect(engine.sent).toEqual([packet(1).text, packet(2).text]);
   });
 
+  it('sent away while engine.io holds its packets (a polling client between requests), still only closes its transport', () => {
+    const { engine, socket, connection, deliver } = connectionWith({
+      maxEvents: 8,
+      maxBytes: 1 << 20,
+    });
+    deliver(packet(1));
+    deliver(packet(2));
+    deliver(packet(3));
+    expect(engine.buffer).toEqual([packet(2).text]);
+    connection.closeToReconnect(undefined, 0);
+    expect(engine.buffer).toEqual([packet(2).text, packet(3).text]);
+    expect(engine.readyState).toBe('closing');
+    expect(socket.disconnected).toBe(false);
+  });
+
   it('ends with a disconnect when it is closed (an expired token, a removed user)', () => {
     const { engine, socket, connection } = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
     connection.close();

@@ -97,8 +97,10 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
   }
 
   /**
-   * Closes engine.io's connection, after what it holds, without Socket.IO's disconnect: the
-   * client sees its transport close ("transport close") and reconnects by itself.
+   * Closes engine.io's connection without Socket.IO's disconnect: the client sees its transport
+   * close ("transport close") and reconnects by itself. engine.io sends what it holds first (a
+   * polling client's packets wait for its next request: held is no sign of a stalled one), and
+   * closes by itself a transport that does not take it.
    */
   protected endToReconnect(): void {
     this.engine.close();

@@ -80,7 +80,9 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     this.supervisor.drain();
     this.supervisor.stop();
     if (connections > 0) {
-      this.logger.log(`Stopping: ${connections} Socket.IO clients told to reconnect`);
+      this.logger.log(
+        `Stopping: the Socket.IO clients are told to reconnect (sockets: ${connections})`,
+      );
     }
   }
 

@@ -54,9 +54,14 @@ export class SseConnection extends StreamConnection<WireForms> {
     this.sink.end();
   }
 
-  /** The clean end: EventSource reconnects after its `retry:` whatever way its stream ended. */
-  protected endToReconnect(): void {
-    this.sink.end();
+  /**
+   * The clean end, after which EventSource waits its `retry:` and reconnects. A client that
+   * stopped reading is cut off instead, as `close` does: an end would wait behind what it never
+   * reads, and keep the server from closing; it reconnects as after a network error.
+   */
+  protected endToReconnect(held: boolean): void {
+    if (held) this.sink.destroy();
+    else this.sink.end();
   }
 
   protected destroy(): void {

@@ -128,7 +128,9 @@ export class SseService
     const { connections } = this.supervisor.stats;
     this.supervisor.drain();
     if (connections > 0) {
-      this.logger.log(`Stopping: ${connections} streams told when to come back, and ended`);
+      this.logger.log(
+        `Stopping: the open streams are told when to come back (streams: ${connections})`,
+      );
     }
   }
 
