@@ -16,6 +16,7 @@ import { FfmpegAdapter } from '../src/media/ffmpeg.adapter.js';
 import { mediaRow } from './support/media-rows.js';
 import { generatedBytes, streamUpload, type UploadResponse } from './support/multipart-upload.js';
 import { engineHandshakePath, rawExchange, until, upgradeRequest } from './support/raw-exchange.js';
+import { uniquePrefix } from './support/redis-server.js';
 import { builtServerSuite, freePort, openSse } from './support/server-process.js';
 import { RecordingEventSource } from './support/sse-client.js';
 import type { SseFrame, SseFrameClient } from './support/sse-frame-client.js';
@@ -256,6 +257,58 @@ describe('graceful drain on SIGTERM (a real server process)', () => {
       ]),
     );
     resumed.close();
+  }, 60_000);
+
+  it('with WORKERS=2: each worker drains its streams and uploads while the primary refuses new connections, then the primary exits 0', async () => {
+    const env = {
+      PORT: String(await freePort()),
+      ADMIN_PASSWORD: PASSWORD,
+      WORKERS: '2',
+      EVENT_BUS: 'redis',
+      REDIS_PREFIX: uniquePrefix(),
+      SSE_RETRY_MS: String(RETRY_MS),
+      SSE_DRAIN_JITTER_MS: String(JITTER_MS),
+      SHUTDOWN_GRACE_MS: '2000',
+    };
+    const server = await suite.build.boot(env, suite.workDir);
+    const { url, token } = server;
+    const library = (
+      await request(url)
+        .post('/libraries')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ name: 'Drained', type: 'photos' })
+        .expect(201)
+    ).body as { id: string };
+    // Connections go round the workers: these are on both.
+    const streams = await Promise.all(Array.from({ length: 8 }, () => openSse(server)));
+    const stalled = streamUpload(url, `/libraries/${library.id}/upload`, {
+      token,
+      fileName: 'stalled.bin',
+      file: halves(gate().opened),
+      fileSize: 2 * MIB,
+    });
+    await streams[0].waitUntil((client) =>
+      uploadProgressIn(client.frames).some((progress) => progress.name === 'stalled.bin'),
+    );
+
+    server.process.child.kill('SIGTERM');
+    await Promise.all(streams.map((stream) => stream.waitUntil((client) => client.ended)));
+    for (const stream of streams) {
+      const retries = stream.frames.filter((frame) => frame.retry !== undefined);
+      expect(retries).toHaveLength(2);
+      expect(Number(retries[1].retry)).toBeGreaterThanOrEqual(RETRY_MS);
+      expect(Number(retries[1].retry)).toBeLessThanOrEqual(RETRY_MS + JITTER_MS);
+    }
+    const refused = await request(url).get('/sse').set('Authorization', `Bearer ${token}`);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+
+    expect((await stalled.response).status).toBe(503);
+    expect(await server.process.exited).toEqual({ code: 0, signal: null });
+    expect(server.process.stdout).toMatch(
+      /Stopping 1 uploads that did not finish within the grace/,
+    );
   }, 60_000);
 });
 
