@@ -210,13 +210,11 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     const runs = [...this.active.values()];
-    if (
-      await this.grace.within(
-        'backup runs',
-        runs.map((run) => run.done),
-      )
-    )
-      return;
+    const inTime = await this.grace.within(
+      'backup runs',
+      runs.map((run) => run.done),
+    );
+    if (inTime) return;
     const unfinished = [...this.active.values()];
     this.logger.warn(
       `Stopping ${unfinished.length} backup runs that did not finish within the grace`,

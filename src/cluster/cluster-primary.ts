@@ -4,6 +4,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AppModule } from '../app.module.js';
 import { listenOn } from '../common/listen.js';
+import { reconnectDelayMs } from '../events/stream-supervisor.js';
 import type { AppConfig } from '../config/app-config.js';
 import { workerOfRequest } from './engine-session-id.js';
 
@@ -127,10 +128,7 @@ export class ClusterPrimary {
    * tell the streams they send away; when no worker is ready, after the retry delay.
    */
   private refusal(): string {
-    const { retryMs, drainJitterMs = 0 } = this.config.sse;
-    const delayMs = this.stopping
-      ? retryMs + Math.floor(Math.random() * (drainJitterMs + 1))
-      : retryMs;
+    const delayMs = this.stopping ? reconnectDelayMs(this.config.sse) : this.config.sse.retryMs;
     const body = JSON.stringify({
       statusCode: 503,
       error: 'Service Unavailable',

@@ -13,7 +13,7 @@ import { SseConnection, sseEncoder } from './sse/sse-connection.js';
 import { retryFrame } from './sse/sse-frames.js';
 import { StreamSink } from './sse/stream-sink.js';
 import { StreamQuota } from './stream-quota.js';
-import { StreamSupervisor } from './stream-supervisor.js';
+import { reconnectDelayMs, StreamSupervisor } from './stream-supervisor.js';
 
 /** A host's access port with login sessions: the ended ones, and their announcements. */
 class SessionAccess extends StreamAccess {
@@ -254,5 +254,21 @@ describe('StreamSupervisor draining, Socket.IO', () => {
       expect(engine.sent).toEqual([]);
       expect(socket.disconnects).toBe(0);
     }
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  it('draws within [retry, retry + window], over a 5 s window for a host that sets none', () => {
+    const { drainJitterMs: _unset, ...hostSettings } = eventsOptionsOf(loadAppConfig({})).sse;
+    const delays = Array.from({ length: 2000 }, () =>
+      reconnectDelayMs({ ...hostSettings, retryMs: 2000 }),
+    );
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(2000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(7000);
+    // Each of the window's seconds holds some of them.
+    expect(
+      new Set(delays.map((delay) => Math.min(4, Math.floor((delay - 2000) / 1000)))).size,
+    ).toBe(5);
+    expect(reconnectDelayMs({ ...hostSettings, retryMs: 2000, drainJitterMs: 0 })).toBe(2000);
   });
 });

@@ -86,14 +86,9 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     for (const connection of this.connections) this.sendAway(connection, now);
   }
 
-  /**
-   * When a client sent away, or refused while draining, may come back: the retry delay plus a
-   * share of the drain window drawn uniformly at random, so that the clients of a server that
-   * stops do not all come back in the same second.
-   */
-  reconnectDelayMs(): number {
-    const window = this.settings.drainJitterMs ?? DEFAULT_DRAIN_JITTER_MS;
-    return this.settings.retryMs + Math.floor(Math.random() * (window + 1));
+  /** `Retry-After` for a connection refused while draining: a delay drawn as for those sent away. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(reconnectDelayMs(this.settings) / 1000));
   }
 
   /**
@@ -134,7 +129,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   }
 
   private sendAway(connection: C, now: number): void {
-    connection.closeToReconnect(this.encoder.reconnect?.(this.reconnectDelayMs()), now);
+    connection.closeToReconnect(this.encoder.reconnect?.(reconnectDelayMs(this.settings)), now);
   }
 
   private missed(connection: C, lastEventId: number): F[] {
@@ -208,3 +203,13 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
 
 /** How often connections are checked for an expired token: each ends within this of its expiry. */
 const EXPIRY_SWEEP_MS = 500;
+
+/**
+ * When a client sent away by a server that stops, or refused while it drains, may come back: the
+ * retry delay plus a share of the drain window drawn uniformly at random, so that the clients of
+ * a server that stops do not all come back in the same second.
+ */
+export function reconnectDelayMs(settings: StreamSettings): number {
+  const window = settings.drainJitterMs ?? DEFAULT_DRAIN_JITTER_MS;
+  return settings.retryMs + Math.floor(Math.random() * (window + 1));
+}

@@ -242,13 +242,11 @@ export class MediaConversionService
    */
   async beforeApplicationShutdown(): Promise<void> {
     const running = [...this.jobs.values()].filter(isActive);
-    if (
-      await this.grace.within(
-        'conversions',
-        running.map((job) => job.settled),
-      )
-    )
-      return;
+    const inTime = await this.grace.within(
+      'conversions',
+      running.map((job) => job.settled),
+    );
+    if (inTime) return;
     const unfinished = running.filter(isActive);
     this.logger.warn(
       `Stopping ${unfinished.length} conversions that did not finish within the grace`,

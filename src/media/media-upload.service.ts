@@ -100,13 +100,11 @@ export class MediaUploadService implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     const uploads = [...this.inFlight];
-    if (
-      await this.grace.within(
-        'uploads',
-        uploads.map((upload) => upload.ended),
-      )
-    )
-      return;
+    const inTime = await this.grace.within(
+      'uploads',
+      uploads.map((upload) => upload.ended),
+    );
+    if (inTime) return;
     const unfinished = [...this.inFlight];
     this.logger.warn(`Stopping ${unfinished.length} uploads that did not finish within the grace`);
     for (const upload of unfinished) {

@@ -110,7 +110,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     if (this.supervisor.draining) {
       return {
         body: errorBody(503, SHUTTING_DOWN),
-        retryAfterSeconds: Math.max(1, Math.ceil(this.supervisor.reconnectDelayMs() / 1000)),
+        retryAfterSeconds: this.supervisor.retryAfterSeconds(),
       };
     }
     try {

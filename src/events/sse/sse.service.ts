@@ -177,7 +177,7 @@ export class SseService
    * response as well: a host's exception filter writes the status and body and keeps it.
    */
   private refuseWhileDraining(response: ServerResponse): never {
-    const retryAfterSeconds = Math.max(1, Math.ceil(this.supervisor.reconnectDelayMs() / 1000));
+    const retryAfterSeconds = this.supervisor.retryAfterSeconds();
     response.setHeader('Retry-After', String(retryAfterSeconds));
     throw new RetryLaterException(
       'The server is shutting down; open the stream again shortly',
