@@ -110,12 +110,12 @@ export class SseService
   }
 
   /**
-   * Open streams would keep the HTTP server from closing. Each ended with its last chunk, and the
-   * shutdown waits (a moment at most) until the system has taken it: the server's close then
-   * destroys the connections it sees as idle, and a destroyed socket drops what it still held.
+   * Open streams would keep the HTTP server from closing. Each ended with its last chunk (when
+   * the shutdown began), and the shutdown waits (a moment at most) until the system has taken
+   * it: the server's close then destroys the connections it sees as idle, and a destroyed socket
+   * drops what it still held.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.drain();
     const deadline = Date.now() + FLUSH_ON_SHUTDOWN_MS;
     while (Date.now() < deadline && !this.supervisor.allFlushed()) {
       // oxlint-disable-next-line no-await-in-loop -- polls until flushed, briefly
