@@ -118,10 +118,6 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     if (connection.drained()) this.schedule(connection);
   }
 
-  closeAll(): void {
-    for (const connection of this.connections) connection.close();
-  }
-
   /** Every connection ended and its last bytes taken (or cut off). */
   allFlushed(): boolean {
     for (const connection of this.connections) if (!connection.flushed) return false;
