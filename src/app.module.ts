@@ -18,6 +18,7 @@ import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthController } from './common/health.controller.js';
 import { EventBacklogGuard } from './common/event-backlog.guard.js';
 import { JsonBodyGuard } from './common/json-body.guard.js';
+import { ShutdownModule } from './common/shutdown.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { type AppConfig, eventsOptionsOf } from './config/app-config.js';
 import { APP_CONFIG, type AppConfigOverrides } from './config/config.provider.js';
@@ -47,6 +48,7 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(overrides),
+        ShutdownModule,
         DatabaseModule,
         AccessModule,
         AuthModule,

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import cluster from 'node:cluster';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { configureApp } from './app.setup.js';
 import { ClusterPrimary } from './cluster/cluster-primary.js';
 import { serveHandedConnections } from './cluster/cluster-worker.js';
@@ -49,6 +50,32 @@ async function startPrimary(config: AppConfig): Promise<number> {
   }
 }
 
+/**
+ * Signals that come within this of the first count as that one: a Ctrl-C under `npm start` reaches
+ * the server twice, from the terminal and passed on by npm, and so does one on a cluster, from the
+ * terminal and from the primary.
+ */
+const SAME_SIGNAL_MS = 1000;
+
+/**
+ * Nest drains on the first SIGTERM or SIGINT and ignores the next ones (configureApp). One that
+ * comes later, while the drain goes on, ends the process at once, with the code the signal would
+ * have left without a handler: what was in flight is left as a crash leaves it (a backup run the
+ * next start records as interrupted, an upload's partial file that no media refers to).
+ */
+function exitOnLaterSignal(logger: Logger): void {
+  let firstAt: number | undefined;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      const now = Date.now();
+      firstAt ??= now;
+      if (now - firstAt < SAME_SIGNAL_MS) return;
+      logger.warn(`${signal} during the drain: stopping at once`);
+      process.exit(128 + osConstants.signals[signal]);
+    });
+  }
+}
+
 async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
   // Checked before Nest starts, so that a bad value ends the start with its message alone.
   const config = loadAppConfig(process.env);
@@ -65,6 +92,7 @@ async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(rootModule(), { logger });
   configureApp(app);
+  exitOnLaterSignal(new Logger('Reelay'));
   if (config.workerIndex !== undefined) {
     await app.init();
     serveHandedConnections(app);

@@ -34,7 +34,7 @@ describe('BackupScheduler', () => {
       expect(String(logged.mock.calls[0][0])).toContain('SQLITE_BUSY');
       expect(unhandled).toEqual([]);
     } finally {
-      scheduler.beforeApplicationShutdown();
+      scheduler.onModuleDestroy();
       process.off('unhandledRejection', onUnhandled);
     }
   });

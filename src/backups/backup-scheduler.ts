@@ -1,9 +1,9 @@
 import {
-  type BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
@@ -16,7 +16,7 @@ const TICK_MS = 30_000;
 
 /** Starts the backups whose schedule says so; runs missed while the server was down are skipped. */
 @Injectable()
-export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(BackupScheduler.name);
   private timer?: NodeJS.Timeout;
   private previousTick = Date.now();
@@ -39,7 +39,8 @@ export class BackupScheduler implements OnApplicationBootstrap, BeforeApplicatio
     this.timer.unref();
   }
 
-  beforeApplicationShutdown(): void {
+  /** No run starts once the server begins to stop. */
+  onModuleDestroy(): void {
     clearInterval(this.timer);
   }
 

@@ -8,11 +8,11 @@ import {
   Logger,
   NotFoundException,
   type OnModuleInit,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Principal } from '../access/principal.js';
+import { ShutdownGrace } from '../common/shutdown-grace.js';
 import type { AppConfig, BackupLimits } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
 import { DatabaseService } from '../database/database.service.js';
@@ -179,7 +179,6 @@ function toArchiveDto({ path, size, started, finished }: ArchiveRecord): BackupA
 export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(BackupsService.name);
   private readonly active = new Map<string, ActiveRun>();
-  private stopping = false;
   private readonly limits: BackupLimits;
 
   constructor(
@@ -189,6 +188,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly database: DatabaseService,
     private readonly libraries: LibrariesService,
     private readonly events: EventsPublisher,
+    private readonly grace: ShutdownGrace,
   ) {
     this.limits = config.backups;
   }
@@ -203,12 +203,26 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
     );
   }
 
-  /** Stops the runs in progress (each records itself as failed) before the database closes. */
+  /**
+   * The runs in progress have until the grace ends to finish; those that have not are stopped
+   * then, each recording itself as `error` (and telling so in a `backups` event) before the
+   * database closes, so that none is left `inProgress` for the next start to find.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
     const runs = [...this.active.values()];
-    for (const run of runs) run.controller.abort(new Error('the server is shutting down'));
-    await Promise.all(runs.map((run) => run.done));
+    const inTime = await this.grace.within(
+      'backup runs',
+      runs.map((run) => run.done),
+    );
+    if (inTime) return;
+    const unfinished = [...this.active.values()];
+    this.logger.warn(
+      `Stopping ${unfinished.length} backup runs that did not finish within the grace`,
+    );
+    for (const run of unfinished) {
+      run.controller.abort(new Error('the server stopped before the run finished'));
+    }
+    await Promise.all(unfinished.map((run) => run.done));
   }
 
   async create(principal: Principal, input: CreateBackupDto): Promise<BackupDto> {
@@ -304,7 +318,7 @@ export class BackupsService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async start(record: BackupRecord): Promise<BackupDto> {
-    if (this.stopping) throw new ServiceUnavailableException('The server is shutting down');
+    this.grace.refuseWhileDraining('The server is shutting down; run the backup again shortly');
     if (this.active.has(record.id)) throw new ConflictException('This backup is running already');
     const run: ActiveRun = {
       controller: new AbortController(),

@@ -4,6 +4,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AppModule } from '../app.module.js';
 import { listenOn } from '../common/listen.js';
+import { reconnectDelayMs } from '../events/stream-supervisor.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { listenForScrapes } from '../metrics/metrics-listener.js';
@@ -24,7 +25,12 @@ export interface ConnectionMessage {
  * Reelay on the Redis bus), and hands them the connections it accepts. It reads the first bytes
  * of each connection to find an engine.io session's worker in the request line; every other
  * connection goes round the workers in turn. The socket itself goes to the worker, which reads
- * the rest: the primary never carries a byte of a response.
+ * the rest: the primary never carries a byte of a response, but for its own refusal (503) when no
+ * worker can take a connection, or once the cluster stops.
+ *
+ * On SIGTERM or SIGINT each worker drains its own connections and work (README, "Stopping") while
+ * the primary refuses new connections, and the primary exits once they all have, with 0 if each
+ * did. A later signal is passed on: the workers then stop at once.
  */
 export class ClusterPrimary {
   private readonly logger = new Logger('Reelay');
@@ -49,7 +55,7 @@ export class ClusterPrimary {
     if (metricsPort !== undefined) await listenForScrapes(this.metrics, metricsPort, metricsHost);
     await listenOn(this.server, this.config.port, this.config.host);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void this.stop());
+      process.on(signal, () => this.onSignal());
     }
     return (this.server.address() as { port: number }).port;
   }
@@ -97,11 +103,12 @@ export class ClusterPrimary {
     socket.on('error', () => socket.destroy());
     socket.once('data', (head: Buffer) => {
       socket.pause();
-      const worker = this.workerFor(head);
+      const worker = this.stopping ? undefined : this.workerFor(head);
       if (!worker) {
-        socket.end(
-          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-        );
+        socket.end(this.refusal());
+        // What the client still sends is read and dropped: a socket closed on unread bytes is
+        // reset, and the reset can overtake the answer.
+        socket.resume();
         return;
       }
       const message: ConnectionMessage = { type: CONNECTION, head: head.toString('base64') };
@@ -123,20 +130,54 @@ export class ClusterPrimary {
     return undefined;
   }
 
+  /**
+   * 503 with `Retry-After` and the JSON error body: while the cluster stops, drawn as its workers
+   * tell the streams they send away; when no worker is ready, after the retry delay.
+   */
+  private refusal(): string {
+    const delayMs = this.stopping ? reconnectDelayMs(this.config.sse) : this.config.sse.retryMs;
+    const body = JSON.stringify({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: this.stopping
+        ? 'The server is shutting down; try again shortly'
+        : 'No worker is ready; try again shortly',
+    });
+    return (
+      'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n' +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Retry-After: ${Math.max(1, Math.ceil(delayMs / 1000))}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    );
+  }
+
+  private onSignal(): void {
+    if (!this.stopping) {
+      void this.stop();
+      return;
+    }
+    for (const worker of this.live()) worker.process.kill('SIGTERM');
+  }
+
+  private live(): Worker[] {
+    return this.workers.filter(
+      (worker): worker is Worker => worker !== undefined && !worker.isDead(),
+    );
+  }
+
+  /** Each worker drains; the port stays open meanwhile, for new connections to be refused. */
   private async stop(): Promise<void> {
     this.stopping = true;
-    this.server.close();
-    const live = this.workers.filter((worker): worker is Worker => worker !== undefined);
-    await Promise.all(
-      live.map(
+    const exitCodes = await Promise.all(
+      this.live().map(
         (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
+          new Promise<number | null>((resolve) => {
+            worker.once('exit', (code: number | null) => resolve(code));
             worker.process.kill('SIGTERM');
           }),
       ),
     );
-    process.exit(0);
+    this.server.close();
+    process.exit(exitCodes.every((code) => code === 0) ? 0 : 1);
   }
 }

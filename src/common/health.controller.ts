@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import { Public } from './auth.decorators.js';
 import { DatabaseService } from '../database/database.service.js';
 import { EventsPublisher } from '../events/events.publisher.js';
+import { ShutdownGrace } from './shutdown-grace.js';
 
 export interface Readiness {
   status: 'ok';
@@ -15,6 +16,7 @@ export class HealthController {
   constructor(
     private readonly database: DatabaseService,
     private readonly events: EventsPublisher,
+    private readonly grace: ShutdownGrace,
   ) {}
 
   /** Liveness: the process answers. */
@@ -24,12 +26,21 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers and events can go out (Redis, with EVENT_BUS=redis). */
+  /**
+   * Readiness: the server is not stopping, the database answers and events can go out (Redis,
+   * with EVENT_BUS=redis). A stopping server says so at once, for a load balancer to send new
+   * clients elsewhere while it drains.
+   */
   @Public()
   @Get('ready')
   @ApiOkResponse({ description: 'ready: the database and the event bus are up' })
-  @ApiServiceUnavailableResponse({ description: 'the message names the dependency that is down' })
+  @ApiServiceUnavailableResponse({
+    description: 'the message says the server is stopping, or names the dependency that is down',
+  })
   async ready(): Promise<Readiness> {
+    if (this.grace.draining) {
+      throw new ServiceUnavailableException('Not ready: the server is shutting down');
+    }
     try {
       await this.database.ping();
     } catch (error) {

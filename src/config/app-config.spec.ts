@@ -38,8 +38,10 @@ describe('loadAppConfig', () => {
       uploadMaxBytes: 10 * 1024 ** 3,
       backupDir: '/srv/reelay/data/backups',
       backups: { keep: 7, minIntervalSeconds: 3600, minFreeBytes: 1024 ** 3 },
+      shutdownGraceMs: 8000,
       sse: {
         retryMs: 3000,
+        drainJitterMs: 5000,
         keepaliveMs: 30_000,
         maxQueueEvents: 1024,
         maxQueueBytes: 1024 * 1024,
@@ -75,7 +77,9 @@ describe('loadAppConfig', () => {
         BACKUP_MIN_INTERVAL: '15m',
         BACKUP_MIN_FREE: '512m',
         FFMPEG_PATH: '/usr/bin/ffmpeg',
+        SHUTDOWN_GRACE_MS: '30000',
         SSE_RETRY_MS: '500',
+        SSE_DRAIN_JITTER_MS: '0',
         SSE_KEEPALIVE_MS: '15000',
         SSE_MAX_QUEUE_EVENTS: '64',
         SSE_MAX_QUEUE_BYTES: '65536',
@@ -100,8 +104,10 @@ describe('loadAppConfig', () => {
       backupDir: '/backups',
       backups: { keep: 3, minIntervalSeconds: 900, minFreeBytes: 512 * 1024 ** 2 },
       ffmpegPath: '/usr/bin/ffmpeg',
+      shutdownGraceMs: 30_000,
       sse: {
         retryMs: 500,
+        drainJitterMs: 0,
         keepaliveMs: 15000,
         maxQueueEvents: 64,
         maxQueueBytes: 65536,
@@ -116,6 +122,17 @@ describe('loadAppConfig', () => {
     const message = configError({ LOG_LEVEL: 'loud', LOG_FORMAT: 'JSON' });
     expect(message).toContain('LOG_LEVEL must be one of error, warn, info, debug (got "loud")');
     expect(message).toContain('LOG_FORMAT must be one of auto, json, pretty (got "JSON")');
+  });
+
+  it('refuses a grace or a drain window that is negative, fractional or over an hour', () => {
+    for (const value of ['-1', '1.5', 'soon', '3600001']) {
+      expect(configError({ SHUTDOWN_GRACE_MS: value })).toContain(
+        `SHUTDOWN_GRACE_MS must be a whole number from 0 to 3600000 (got "${value}")`,
+      );
+      expect(configError({ SSE_DRAIN_JITTER_MS: value })).toContain(
+        `SSE_DRAIN_JITTER_MS must be a whole number from 0 to 3600000 (got "${value}")`,
+      );
+    }
   });
 
   it('puts BACKUP_DIR under DATA_DIR unless it is given', () => {

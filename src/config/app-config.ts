@@ -3,7 +3,11 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EventsModuleOptions, StreamSettings } from '../events/events.options.js';
+import {
+  DEFAULT_DRAIN_JITTER_MS,
+  type EventsModuleOptions,
+  type StreamSettings,
+} from '../events/events.options.js';
 import { LOG_FORMATS, LOG_THRESHOLDS, type LogSettings } from '../logging/log-settings.js';
 
 /** The stream settings of the events module, from SSE_* variables. */
@@ -48,6 +52,11 @@ export interface AppConfig {
   ffmpegPath?: string;
   /** How many conversions run at once; the others wait in line. */
   convertConcurrency: number;
+  /**
+   * How long, from SIGTERM or SIGINT, the uploads, conversions and backups in flight have to
+   * finish; those that have not are stopped then and recorded as failed.
+   */
+  shutdownGraceMs: number;
   sse: SseConfig;
   /**
    * `local`: this process numbers events and keeps them in its database; `redis`: every process
@@ -325,8 +334,10 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
     },
     ffmpegPath: read.string('FFMPEG_PATH'),
     convertConcurrency: read.integer('CONVERT_CONCURRENCY', 1, 1, 64),
+    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 8000, 0, 3_600_000),
     sse: {
       retryMs: read.integer('SSE_RETRY_MS', 3000, 0, 3_600_000),
+      drainJitterMs: read.integer('SSE_DRAIN_JITTER_MS', DEFAULT_DRAIN_JITTER_MS, 0, 3_600_000),
       keepaliveMs: read.integer('SSE_KEEPALIVE_MS', 30_000, 10, 3_600_000),
       maxQueueEvents: read.integer('SSE_MAX_QUEUE_EVENTS', 1024, 1, 1_000_000),
       maxQueueBytes: read.integer('SSE_MAX_QUEUE_BYTES', 1024 * 1024, 1024, 1024 ** 3),

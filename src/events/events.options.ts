@@ -2,6 +2,12 @@
 export interface StreamSettings {
   /** The `retry:` sent to EventSource clients at connect, in ms. */
   retryMs: number;
+  /**
+   * When the server stops, each open stream is told to come back after `retryMs` plus a share of
+   * this window drawn at random (ms; DEFAULT_DRAIN_JITTER_MS when unset), so that the clients of
+   * a server that stops do not all come back in the same second.
+   */
+  drainJitterMs?: number;
   /** A `:ping` after this much silence on a connection, in ms. */
   keepaliveMs: number;
   /** Per-connection queue bounds before the oldest events are skipped (`lagged`). */
@@ -37,6 +43,9 @@ export interface EventsModuleOptions {
    */
   corsOrigins?: readonly string[];
 }
+
+/** The drain window of StreamSettings when a host sets none. */
+export const DEFAULT_DRAIN_JITTER_MS = 5000;
 
 export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');
 /** The event catalog the module delivers: Reelay's, or a host's that extends it. */

@@ -17,6 +17,11 @@ export interface FrameEncoder<F> {
   readonly resync: (reason: string) => F;
   /** What opens every stream (SSE's `retry:`); none when the transport needs nothing. */
   readonly opening: F | undefined;
+  /**
+   * What tells a client, before its stream ends, to come back after `delayMs` (SSE's `retry:`);
+   * none when the transport's clients come back by themselves once their connection closes.
+   */
+  readonly reconnect: ((delayMs: number) => F) | undefined;
   /** What a silent connection gets to keep it alive; none when the transport pings by itself. */
   readonly keepalive: F | undefined;
   /** Bytes a frame takes, counted against a connection's queue bound. */
@@ -65,6 +70,13 @@ export abstract class StreamConnection<F> implements EventConnection {
   /** Ends the stream cleanly, after what was written. */
   protected abstract end(): void;
 
+  /**
+   * Ends the stream, after what was written, in the way that has its client come back by itself
+   * (the server is going away; its client has done nothing wrong). `held`: the transport still
+   * held what was written before the last frames, which may mean a client that stopped reading.
+   */
+  protected abstract endToReconnect(held: boolean): void;
+
   /** Cuts off a client that stopped reading: an end would wait behind what it never reads. */
   protected abstract destroy(): void;
 
@@ -103,8 +115,7 @@ export abstract class StreamConnection<F> implements EventConnection {
     this.scheduled = false;
     const queue = this.queue;
     if (this.waitingForDrain || queue === undefined || queue.length === 0 || this.ended) return 0;
-    const { items: frames, skipped } = queue.take();
-    if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
+    const { frames, skipped } = this.takeQueued();
     this.writeBatch(frames, now);
     return skipped;
   }
@@ -127,6 +138,27 @@ export abstract class StreamConnection<F> implements EventConnection {
     if (this.ended) return;
     if (this.waitingForDrain) this.destroy();
     else this.end();
+  }
+
+  /**
+   * Ends the stream so that its client comes back later: what waits in the queue goes first, then
+   * `reconnect`, the transport's notice of when to come back, if it has one, then the transport's
+   * end for a client to come back.
+   */
+  closeToReconnect(reconnect: F | undefined, now: number): void {
+    if (this.ended) return;
+    const held = this.waitingForDrain;
+    const frames = this.pendingEvents === 0 ? [] : this.takeQueued().frames;
+    if (reconnect !== undefined) frames.push(reconnect);
+    this.writeAll(frames, now);
+    this.endToReconnect(held);
+  }
+
+  /** Everything queued, announced by `lagged` when older frames were dropped, and how many. */
+  private takeQueued(): { frames: F[]; skipped: number } {
+    const { items: frames, skipped } = (this.queue as BoundedQueue<F>).take();
+    if (skipped > 0) frames.unshift(this.encoder.lagged(skipped));
+    return { frames, skipped };
   }
 
   private writeBatch(frames: readonly F[], now: number): void {

@@ -1,15 +1,20 @@
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { EMPTY, type Observable, Subject } from 'rxjs';
 import { eventsOptionsOf, loadAppConfig } from '../config/app-config.js';
 import { StreamCounters } from './event-counters.js';
 import { type StreamLibraryRole, StreamAccess, type StreamPrincipal } from './events.ports.js';
+import type { Socket as IoSocket } from 'socket.io';
+import type { StreamSettings } from './events.options.js';
 import { publishingHub } from './log/volatile-event-store.js';
+import { SocketConnection } from './socket/socket-connection.js';
+import { type SocketPacket, socketEncoder } from './socket/socket-packets.js';
 import { SseConnection, sseEncoder } from './sse/sse-connection.js';
 import { retryFrame } from './sse/sse-frames.js';
 import { StreamSink } from './sse/stream-sink.js';
 import { StreamQuota } from './stream-quota.js';
-import { StreamSupervisor } from './stream-supervisor.js';
+import { reconnectDelayMs, StreamSupervisor } from './stream-supervisor.js';
 
 /** A host's access port with login sessions: the ended ones, and their announcements. */
 class SessionAccess extends StreamAccess {
@@ -128,5 +133,183 @@ describe('StreamSupervisor', () => {
     supervisor.drained(stalled.connection);
     await nextTurn();
     expect(counters).toMatchObject({ delivered: 5, skipped: 3, lagged: 1 });
+  });
+});
+
+/** The bytes a handed-over stream wrote, chunked as on the wire. */
+function bytesOf(wire: PassThrough): string {
+  return (wire.read() as Buffer | null)?.toString() ?? '';
+}
+
+/** The `retry:` values of a stream's frames, in order. */
+function retriesIn(bytes: string): number[] {
+  return [...bytes.matchAll(/^retry: (\d+)$/gm)].map((match) => Number(match[1]));
+}
+
+describe('StreamSupervisor draining, SSE', () => {
+  const base = eventsOptionsOf(loadAppConfig({}));
+  const settings: StreamSettings = { ...base.sse, retryMs: 1000, drainJitterMs: 4000 };
+  const options = { ...base, sse: settings, streamsPerUser: 10_000 };
+  let hub: ReturnType<typeof publishingHub>;
+  let supervisor: StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>;
+
+  beforeEach(() => {
+    hub = publishingHub(options);
+    supervisor = new StreamSupervisor(
+      hub,
+      new SessionAccess(),
+      new StreamQuota(options),
+      sseEncoder(retryFrame(settings.retryMs)),
+      settings,
+      new StreamCounters(),
+    );
+    supervisor.start();
+  });
+  afterEach(() => supervisor.stop());
+
+  function open(): PassThrough {
+    const wire = new PassThrough({ highWaterMark: 1 << 20 });
+    const connection = new SseConnection(
+      StreamSink.ofSocket(wire as unknown as Socket),
+      sseEncoder(retryFrame(settings.retryMs)),
+      admin,
+      null,
+      Number.MAX_SAFE_INTEGER,
+      undefined,
+      supervisor.limits,
+      Date.now(),
+    );
+    supervisor.add(connection, undefined, Date.now());
+    return wire;
+  }
+
+  it('tells each stream a delay of its own within [retry, retry + window], spread evenly, then ends it with its last chunk', () => {
+    const count = 4000;
+    const wires = Array.from({ length: count }, open);
+    // The opening retry, already written.
+    for (const wire of wires) expect(retriesIn(bytesOf(wire))).toEqual([1000]);
+    supervisor.drain();
+    const delays = wires.map((wire) => {
+      const bytes = bytesOf(wire);
+      expect(wire.writableEnded).toBe(true);
+      expect(bytes.endsWith('\r\n0\r\n\r\n')).toBe(true);
+      const retries = retriesIn(bytes);
+      expect(retries).toHaveLength(1);
+      return retries[0];
+    });
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(5000);
+    // Uniform over 4 s: each second holds a quarter, give or take 6 standard deviations of a
+    // binomial (about 165 of 1000): a bound a fair draw misses once in hundreds of millions.
+    const perSecond = [0, 0, 0, 0];
+    for (const delay of delays) perSecond[Math.min(3, Math.floor((delay - 1000) / 1000))]++;
+    const mean = count / 4;
+    const bound = 6 * Math.sqrt(count * 0.25 * 0.75);
+    for (const held of perSecond) expect(Math.abs(held - mean)).toBeLessThan(bound);
+    expect(new Set(delays).size).toBeGreaterThan(count / 4);
+  });
+
+  it('writes what waits in a queue before the retry, and sends away a stream that opens while it drains', () => {
+    const early = open();
+    bytesOf(early);
+    // Queued: the flush comes at the end of the event-loop turn, after the drain.
+    const event = hub.publish('tags', { library: 'lib-1', tags: [] });
+    supervisor.drain();
+    const frames = bytesOf(early);
+    expect(frames.indexOf(`id: ${event.id}`)).toBeGreaterThan(-1);
+    expect(frames.indexOf(`id: ${event.id}`)).toBeLessThan(frames.indexOf('retry: '));
+    expect(supervisor.draining).toBe(true);
+
+    const late = open();
+    const lateBytes = bytesOf(late);
+    expect(retriesIn(lateBytes)).toHaveLength(2);
+    expect(late.writableEnded).toBe(true);
+  });
+
+  it('cuts off a client that stopped reading rather than ending behind what it never reads', () => {
+    const stalled = new PassThrough({ highWaterMark: 16 });
+    const connection = new SseConnection(
+      StreamSink.ofSocket(stalled as unknown as Socket),
+      sseEncoder(retryFrame(settings.retryMs)),
+      admin,
+      null,
+      Number.MAX_SAFE_INTEGER,
+      undefined,
+      supervisor.limits,
+      Date.now(),
+    );
+    supervisor.add(connection, undefined, Date.now());
+    expect(stalled.writableNeedDrain).toBe(true);
+    supervisor.drain();
+    expect(stalled.destroyed).toBe(true);
+  });
+});
+
+describe('StreamSupervisor draining, Socket.IO', () => {
+  const options = eventsOptionsOf(loadAppConfig({}));
+
+  /** engine.io's connection as far as a drained socket uses it. */
+  class StandInEngine extends EventEmitter {
+    readyState = 'open';
+    readonly sent: string[] = [];
+    write(text: string): void {
+      this.sent.push(text);
+      this.emit('drain');
+    }
+    close(): void {
+      this.readyState = 'closing';
+    }
+  }
+
+  it("closes each socket's transport, writing no reconnect frame and no disconnect packet", () => {
+    const supervisor = new StreamSupervisor<SocketPacket, SocketConnection>(
+      publishingHub(options),
+      new SessionAccess(),
+      new StreamQuota(options),
+      socketEncoder,
+      options.sse,
+      new StreamCounters(),
+    );
+    const sockets = Array.from({ length: 3 }, () => {
+      const engine = new StandInEngine();
+      const socket = { conn: engine, disconnected: false, disconnects: 0 };
+      Object.assign(socket, { disconnect: () => socket.disconnects++ });
+      const connection = new SocketConnection(
+        socket as unknown as IoSocket,
+        socketEncoder,
+        admin,
+        null,
+        Number.MAX_SAFE_INTEGER,
+        undefined,
+        supervisor.limits,
+        0,
+        () => undefined,
+        (drained) => supervisor.drained(drained),
+      );
+      supervisor.add(connection, undefined, 0);
+      return { engine, socket };
+    });
+    supervisor.drain();
+    for (const { engine, socket } of sockets) {
+      expect(engine.readyState).toBe('closing');
+      expect(engine.sent).toEqual([]);
+      expect(socket.disconnects).toBe(0);
+    }
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  it('draws within [retry, retry + window], over a 5 s window for a host that sets none', () => {
+    const { drainJitterMs: _unset, ...hostSettings } = eventsOptionsOf(loadAppConfig({})).sse;
+    const delays = Array.from({ length: 2000 }, () =>
+      reconnectDelayMs({ ...hostSettings, retryMs: 2000 }),
+    );
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(2000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(7000);
+    // Each of the window's seconds holds some of them.
+    expect(
+      new Set(delays.map((delay) => Math.min(4, Math.floor((delay - 2000) / 1000)))).size,
+    ).toBe(5);
+    expect(reconnectDelayMs({ ...hostSettings, retryMs: 2000, drainJitterMs: 0 })).toBe(2000);
   });
 });

@@ -5,7 +5,7 @@ import { type ConnectionStats, ConnectionRegistry } from './connection-registry.
 import type { StreamCounters } from './event-counters.js';
 import type { EventHub } from './event-hub.js';
 import type { StreamAccess } from './events.ports.js';
-import type { StreamSettings } from './events.options.js';
+import { DEFAULT_DRAIN_JITTER_MS, type StreamSettings } from './events.options.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 import type { FrameEncoder, StreamConnection } from './stream-connection.js';
 import type { StreamQuota } from './stream-quota.js';
@@ -16,8 +16,10 @@ import type { StreamQuota } from './stream-quota.js';
  * replay of what a resuming client missed; one flush per event-loop turn for every connection
  * that has frames waiting; and one timer that ends connections whose token expired and keeps
  * silent ones alive. Users who are removed lose their connections, and so do sessions that end
- * (a logout); a gap in the ids sends every connection `resync`. Each transport's service opens
- * connections and says how they are encoded (FrameEncoder) and written (StreamConnection).
+ * (a logout); a gap in the ids sends every connection `resync`. When the server stops, it sends
+ * every connection away, each told to come back at a time of its own (`drain`). Each transport's
+ * service opens connections and says how they are encoded (FrameEncoder) and written
+ * (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The bounds of each connection's queue. */
@@ -29,6 +31,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   private flushScheduled = false;
   private subscriptions: Subscription[] = [];
   private sweepTimer?: NodeJS.Timeout;
+  private isDraining = false;
 
   constructor(
     private readonly hub: EventHub,
@@ -69,6 +72,27 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     return this.connections.stats;
   }
 
+  /** Set by `drain`: the transport refuses new connections from then on. */
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /**
+   * Sends every connection away, the server being about to stop: what waits in its queue leaves
+   * first, then the transport's notice of when to come back (`reconnectDelayMs`, drawn for each
+   * connection), then its end. A connection added from now on is sent away as it opens.
+   */
+  drain(): void {
+    this.isDraining = true;
+    const now = Date.now();
+    for (const connection of this.connections) this.sendAway(connection, now);
+  }
+
+  /** `Retry-After` for a connection refused while draining: a delay drawn as for those sent away. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(reconnectDelayMs(this.settings) / 1000));
+  }
+
   /**
    * Takes over a connection: its opening frame and what it missed since `lastEventId` first
    * (outside its queue: the history is the bound there, and a replay cut to the queue's size
@@ -86,6 +110,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     // The session may have ended while the request was being authenticated (a ticket's lookup).
     const { sessionId } = connection;
     if (sessionId !== undefined && this.access.isSessionEnded?.(sessionId)) connection.close();
+    else if (this.isDraining) this.sendAway(connection, now);
   }
 
   /** The connection ended, whichever way: it leaves, and its place in the user's quota is free. */
@@ -99,14 +124,14 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     if (connection.drained()) this.schedule(connection);
   }
 
-  closeAll(): void {
-    for (const connection of this.connections) connection.close();
-  }
-
   /** Every connection ended and its last bytes taken (or cut off). */
   allFlushed(): boolean {
     for (const connection of this.connections) if (!connection.flushed) return false;
     return true;
+  }
+
+  private sendAway(connection: C, now: number): void {
+    connection.closeToReconnect(this.encoder.reconnect?.(reconnectDelayMs(this.settings)), now);
   }
 
   private missed(connection: C, lastEventId: number): F[] {
@@ -195,3 +220,13 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
 
 /** How often connections are checked for an expired token: each ends within this of its expiry. */
 const EXPIRY_SWEEP_MS = 500;
+
+/**
+ * When a client sent away by a server that stops, or refused while it drains, may come back: the
+ * retry delay plus a share of the drain window drawn uniformly at random, so that the clients of
+ * a server that stops do not all come back in the same second.
+ */
+export function reconnectDelayMs(settings: StreamSettings): number {
+  const window = settings.drainJitterMs ?? DEFAULT_DRAIN_JITTER_MS;
+  return settings.retryMs + Math.floor(Math.random() * (window + 1));
+}

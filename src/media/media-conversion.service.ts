@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../access/principal.js';
+import { ShutdownGrace } from '../common/shutdown-grace.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
 import { EventsPublisher } from '../events/events.publisher.js';
@@ -55,14 +56,30 @@ interface Job {
   error: string | null;
   queuedAt: number;
   binary: string;
-  cancelReason: string | null;
+  /** Why and how it was stopped, once it was. */
+  stopped: StopOrder | null;
   kill: (() => void) | null;
   settled: Promise<void>;
   settle: () => void;
 }
 
-/** A job that stopped on purpose; its message is the reason, shown to clients. */
-class JobCanceled extends Error {}
+/**
+ * Why a job was stopped, shown to clients, and how it ends: `canceled` on purpose (a user, its
+ * library deleted), `failed` when the server stopped before it finished.
+ */
+interface StopOrder {
+  reason: string;
+  status: 'canceled' | 'failed';
+}
+
+/** A job that was stopped; it ends as its order says. */
+class JobStopped extends Error {
+  constructor(readonly order: StopOrder) {
+    super(order.reason);
+  }
+}
+
+const LIBRARY_DELETED: StopOrder = { reason: 'the library was deleted', status: 'canceled' };
 
 /** A job that failed for a reason worth showing to clients (no server path in it). */
 class JobFailed extends Error {}
@@ -98,7 +115,6 @@ export class MediaConversionService
   private readonly jobs = new Map<string, Job>();
   private readonly queue: Job[] = [];
   private running = 0;
-  private shuttingDown = false;
   private libraryDeletions?: Subscription;
 
   constructor(
@@ -108,6 +124,7 @@ export class MediaConversionService
     private readonly storage: MediaStorage,
     private readonly ffmpeg: FfmpegAdapter,
     private readonly events: EventsPublisher,
+    private readonly grace: ShutdownGrace,
   ) {}
 
   async enqueue(
@@ -116,6 +133,9 @@ export class MediaConversionService
     mediaId: string,
     request: ConvertMediaDto,
   ): Promise<ConversionJobDto> {
+    this.grace.refuseWhileDraining(
+      'The server is shutting down; ask for the conversion again shortly',
+    );
     const library = await this.libraries.requireRole(principal, libraryId, 'admin');
     const binary = await this.ffmpeg.locate();
     if (binary === null) {
@@ -155,7 +175,7 @@ export class MediaConversionService
       error: null,
       queuedAt: Date.now(),
       binary,
-      cancelReason: null,
+      stopped: null,
       kill: null,
       settled,
       settle,
@@ -188,44 +208,72 @@ export class MediaConversionService
     if (!isActive(job) || job.library.id !== libraryId) {
       throw new NotFoundException(`No conversion of media ${mediaId} is queued or running`);
     }
-    this.stop(job, 'canceled by a user');
+    this.stop(job, { reason: 'canceled by a user', status: 'canceled' });
     await job.settled;
   }
 
   onModuleInit(): void {
     this.libraryDeletions = this.libraries.deleted$.subscribe((libraryId) => {
       for (const job of this.jobs.values()) {
-        if (isActive(job) && job.library.id === libraryId)
-          this.stop(job, 'the library was deleted');
+        if (isActive(job) && job.library.id === libraryId) this.stop(job, LIBRARY_DELETED);
       }
     });
   }
 
+  /**
+   * The drain begins: no job starts any more, and those waiting in line, which would only start
+   * to be stopped, fail now.
+   */
   onModuleDestroy(): void {
     this.libraryDeletions?.unsubscribe();
+    this.grace.begin();
+    const order: StopOrder = {
+      reason: 'the server stopped before the conversion started',
+      status: 'failed',
+    };
+    // Each stop takes its job out of the line.
+    while (this.queue.length > 0) this.stop(this.queue[0], order);
   }
 
+  /**
+   * The running conversions have until the grace ends to finish; those that have not are stopped
+   * then (ffmpeg killed, the partial output removed) and end as `failed`, before the database
+   * closes.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
-    const active = [...this.jobs.values()].filter(isActive);
-    for (const job of active) this.stop(job, 'the server is shutting down');
-    await Promise.all(active.map((job) => job.settled));
+    const running = [...this.jobs.values()].filter(isActive);
+    const inTime = await this.grace.within(
+      'conversions',
+      running.map((job) => job.settled),
+    );
+    if (inTime) return;
+    const unfinished = running.filter(isActive);
+    this.logger.warn(
+      `Stopping ${unfinished.length} conversions that did not finish within the grace`,
+    );
+    for (const job of unfinished) {
+      this.stop(job, {
+        reason: 'the server stopped before the conversion finished',
+        status: 'failed',
+      });
+    }
+    await Promise.all(unfinished.map((job) => job.settled));
   }
 
-  private stop(job: Job, reason: string): void {
-    job.cancelReason ??= reason;
+  private stop(job: Job, order: StopOrder): void {
+    job.stopped ??= order;
     const waiting = this.queue.indexOf(job);
     if (waiting >= 0) {
       this.queue.splice(waiting, 1);
-      job.error = job.cancelReason;
-      this.finish(job, 'canceled');
+      job.error = job.stopped.reason;
+      this.finish(job, job.stopped.status);
       return;
     }
     job.kill?.();
   }
 
   private startWaiting(): void {
-    while (!this.shuttingDown && this.running < this.config.convertConcurrency) {
+    while (!this.grace.draining && this.running < this.config.convertConcurrency) {
       const job = this.queue.shift();
       if (!job) return;
       this.running += 1;
@@ -243,9 +291,7 @@ export class MediaConversionService
     try {
       job.status = 'processing';
       this.tell(job);
-      if (!(await this.repository.libraryExists(libraryId))) {
-        throw new JobCanceled('the library was deleted');
-      }
+      if (!(await this.repository.libraryExists(libraryId))) throw new JobStopped(LIBRARY_DELETED);
       const source = await this.repository.findById(libraryId, job.mediaId);
       if (!source?.path) throw new JobFailed('the source media is gone');
       if (!(await this.storage.isIntact(source.path))) {
@@ -266,7 +312,7 @@ export class MediaConversionService
         throw new JobFailed('the source is not in a container conversions accept');
       }
       const input = await this.ffmpeg.probe(job.binary, source.path, container.demuxer);
-      if (job.cancelReason !== null) throw new JobCanceled(job.cancelReason);
+      if (job.stopped !== null) throw new JobStopped(job.stopped);
 
       const run = this.ffmpeg.run(
         job.binary,
@@ -282,7 +328,7 @@ export class MediaConversionService
       );
       job.kill = run.kill;
       const exit = await run.exited;
-      if (job.cancelReason !== null) throw new JobCanceled(job.cancelReason);
+      if (job.stopped !== null) throw new JobStopped(job.stopped);
       if (exit.code !== 0) {
         this.logger.warn(`ffmpeg failed on media ${job.mediaId}: ${exit.stderrTail.trim()}`);
         throw new JobFailed(`ffmpeg exited with code ${exit.code ?? exit.signal ?? 'unknown'}`);
@@ -311,7 +357,7 @@ export class MediaConversionService
         height: output.height,
       };
       if (!(await this.repository.insertIfLibraryExists(record))) {
-        throw new JobCanceled('the library was deleted');
+        throw new JobStopped(LIBRARY_DELETED);
       }
       final = null;
       this.events.medias(libraryId, [{ action: 'Added', media: toMedia(record) }]);
@@ -320,9 +366,9 @@ export class MediaConversionService
     } catch (error) {
       if (partial !== null) await this.storage.discard(partial);
       if (final !== null) await this.storage.discard(final);
-      if (error instanceof JobCanceled) {
+      if (error instanceof JobStopped) {
         job.error = error.message;
-        this.finish(job, 'canceled');
+        this.finish(job, error.order.status);
       } else {
         if (!(error instanceof JobFailed)) {
           this.logger.error(`Conversion of media ${job.mediaId} failed: ${String(error)}`);

@@ -9,6 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Principal } from '../access/principal.js';
+import { ShutdownGrace } from '../common/shutdown-grace.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import type { MediaWithAction } from '../events/events.types.js';
 import { LibrariesService } from '../libraries/libraries.service.js';
@@ -48,9 +49,11 @@ export class MediaScanService implements BeforeApplicationShutdown {
     private readonly repository: MediaRepository,
     private readonly storage: MediaStorage,
     private readonly events: EventsPublisher,
+    private readonly grace: ShutdownGrace,
   ) {}
 
   async start(principal: Principal, libraryId: string): Promise<ScanStatusDto> {
+    this.grace.refuseWhileDraining('The server is shutting down; start the scan again shortly');
     const library = await this.libraries.requireRole(principal, libraryId, 'admin');
     if (library.root === null) {
       throw new BadRequestException('This library has no root folder to scan');
@@ -88,11 +91,22 @@ export class MediaScanService implements BeforeApplicationShutdown {
     return this.view(scan);
   }
 
-  /** Stops the running scans while the database is still open. */
+  /**
+   * The running scans have until the grace ends to finish, as the other work does; those that
+   * have not are stopped then, while the database is still open, and fail.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     const running = [...this.scans.values()].filter((scan) => scan.status === 'running');
-    for (const scan of running) scan.abort.abort(new Error('The server is shutting down'));
-    await Promise.all(running.map((scan) => scan.done));
+    const inTime = await this.grace.within(
+      'scans',
+      running.map((scan) => scan.done),
+    );
+    if (inTime) return;
+    const unfinished = running.filter((scan) => scan.status === 'running');
+    for (const scan of unfinished) {
+      scan.abort.abort(new Error('the server stopped before the scan finished'));
+    }
+    await Promise.all(unfinished.map((scan) => scan.done));
   }
 
   private async run(scan: Scan, root: string): Promise<void> {

@@ -1,8 +1,10 @@
 import {
   BadRequestException,
+  type BeforeApplicationShutdown,
   ConflictException,
   Inject,
   Injectable,
+  Logger,
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
@@ -11,6 +13,7 @@ import type { WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../access/principal.js';
+import { ShutdownGrace } from '../common/shutdown-grace.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.provider.js';
 import { EventsPublisher } from '../events/events.publisher.js';
@@ -45,13 +48,22 @@ interface UploadTarget {
   throttle: ProgressThrottle;
 }
 
+/** An upload in flight: how to stop it, and when it has ended, either way. */
+interface InFlight {
+  stop: AbortController;
+  ended: Promise<unknown>;
+}
+
 function contentLengthOf(request: IncomingMessage): number | null {
   const header = request.headers['content-length'];
   return header !== undefined && /^\d{1,16}$/.test(header) ? Number(header) : null;
 }
 
 @Injectable()
-export class MediaUploadService {
+export class MediaUploadService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(MediaUploadService.name);
+  private readonly inFlight = new Set<InFlight>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly libraries: LibrariesService,
@@ -59,14 +71,56 @@ export class MediaUploadService {
     private readonly storage: MediaStorage,
     private readonly multipart: MultipartAdapter,
     private readonly events: EventsPublisher,
+    private readonly grace: ShutdownGrace,
   ) {}
 
   /**
    * Streams the request's file into the library's storage under a generated name, then
    * registers it. Until the media row is committed the file carries a dot-name that scans
-   * skip; any failure, including the client going away, removes it.
+   * skip; any failure, including the client going away, removes it. While the server stops, no
+   * upload starts (503).
    */
   async receive(principal: Principal, libraryId: string, request: IncomingMessage): Promise<Media> {
+    this.grace.refuseWhileDraining('The server is shutting down; upload the file again shortly');
+    const stop = new AbortController();
+    const stored = this.store(principal, libraryId, request, stop.signal);
+    const upload: InFlight = { stop, ended: stored.catch(() => undefined) };
+    this.inFlight.add(upload);
+    try {
+      return await stored;
+    } finally {
+      this.inFlight.delete(upload);
+    }
+  }
+
+  /**
+   * The uploads in flight when the server stops have until the grace ends to finish. Those that
+   * have not are stopped then, before the database closes: they leave no file and no media, their
+   * clients get 503 (if still connected) and the library's readers `upload_progress` `failed`.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const uploads = [...this.inFlight];
+    const inTime = await this.grace.within(
+      'uploads',
+      uploads.map((upload) => upload.ended),
+    );
+    if (inTime) return;
+    const unfinished = [...this.inFlight];
+    this.logger.warn(`Stopping ${unfinished.length} uploads that did not finish within the grace`);
+    for (const upload of unfinished) {
+      upload.stop.abort(
+        this.grace.refusal('The server stopped before the upload was complete; send it again'),
+      );
+    }
+    await Promise.all(unfinished.map((upload) => upload.ended));
+  }
+
+  private async store(
+    principal: Principal,
+    libraryId: string,
+    request: IncomingMessage,
+    signal: AbortSignal,
+  ): Promise<Media> {
     const library = await this.libraries.requireRole(principal, libraryId, 'write');
     const maxBytes = this.config.uploadMaxBytes;
     const contentLength = contentLengthOf(request);
@@ -90,6 +144,7 @@ export class MediaUploadService {
         maxFileBytes: maxBytes,
         fieldNames: UPLOAD_FIELDS,
         maxFieldBytes: MAX_DESCRIPTION_LENGTH * 4,
+        signal,
         onFileStart: (start) => {
           target = this.startTarget(folder, mediaId, start, contentLength);
           target.throttle.pass(0);

@@ -26,6 +26,8 @@ export interface ReceiveOptions {
   /** Where the file's bytes go; throwing refuses the upload. */
   onFileStart(start: FileStart): Writable;
   onBytes(receivedBytes: number): void;
+  /** Stops the reading of the body: the upload fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface ReceivedFile {
@@ -39,12 +41,14 @@ export interface ReceivedFile {
 /**
  * Reads a `multipart/form-data` body with busboy and streams its one file into the writable the
  * caller supplies, with backpressure all the way to the socket: memory stays flat whatever the
- * size. It rejects with a 400 (malformed, unexpected parts), a 413 (past `maxFileBytes`) or
- * UploadAbortedError, and only once the writable is closed, so the caller may then remove it.
+ * size. It rejects with a 400 (malformed, unexpected parts), a 413 (past `maxFileBytes`),
+ * UploadAbortedError or the reason of an aborted `signal`, and only once the writable is closed,
+ * so the caller may then remove it.
  */
 @Injectable()
 export class MultipartAdapter {
   async receiveFile(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedFile> {
+    options.signal?.throwIfAborted();
     let parser: busboy.Busboy;
     try {
       parser = busboy({
@@ -119,6 +123,8 @@ export class MultipartAdapter {
       parser.on('partsLimit', () => refuse('Too many parts'));
       parser.on('error', (error: Error) => refuse(`Malformed multipart body: ${error.message}`));
       parser.on('close', () => resolve());
+      const { signal } = options;
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
       request.on('error', () => reject(new UploadAbortedError()));
       request.on('close', () => {
         if (!request.complete) reject(new UploadAbortedError());

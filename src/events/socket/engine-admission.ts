@@ -9,18 +9,22 @@ export type EngineMiddleware = (
   next: (error?: Error) => void,
 ) => void;
 
-/** Whether a request may open an engine.io session: nothing, or the body to refuse it with. */
+/** Why a request may not open an engine.io session and, if that will pass, when to ask again. */
+export interface AdmissionRefusal {
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+}
+
+/** Whether a request may open an engine.io session: nothing, or how to refuse it. */
 export type AdmissionCheck = (
   request: IncomingMessage,
   sources: RequestSources,
-) => ErrorBody | undefined | Promise<ErrorBody | undefined>;
+) => AdmissionRefusal | undefined | Promise<AdmissionRefusal | undefined>;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-const INTERNAL_ERROR: ErrorBody = {
-  statusCode: 500,
-  error: 'Internal Server Error',
-  message: 'Internal server error',
+const INTERNAL_ERROR: AdmissionRefusal = {
+  body: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' },
 };
 
 /**
@@ -34,8 +38,9 @@ function engineQuery(url = ''): Record<string, string> {
 
 /**
  * Refuses a handshake request (one without `sid`: a polling GET or a websocket upgrade) that
- * `check` turns down, before engine.io creates a session for it, with `check`'s body as an HTTP
- * error answer. Requests of an existing session pass: its handshake was checked.
+ * `check` turns down, before engine.io creates a session for it, with `check`'s body (and
+ * `Retry-After`, if it says when) as an HTTP error answer. Requests of an existing session pass:
+ * its handshake was checked.
  */
 export function engineAdmission(check: AdmissionCheck): EngineMiddleware {
   return (req, res, next) => {
@@ -58,18 +63,23 @@ function answer(
   req: IncomingMessage,
   res: ServerResponse,
   next: (error?: Error) => void,
-  refusal: ErrorBody | undefined,
+  refusal: AdmissionRefusal | undefined,
 ): void {
   if (refusal === undefined) return next();
-  const body = JSON.stringify(refusal);
+  const { statusCode, message } = refusal.body;
+  const body = JSON.stringify(refusal.body);
+  const headers: Record<string, string | number> = {
+    'Content-Type': JSON_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+  };
+  if (refusal.retryAfterSeconds !== undefined) {
+    headers['Retry-After'] = refusal.retryAfterSeconds;
+  }
   // Any error makes engine.io drop the request without a session; it writes its own 400 only
   // where ours is not written yet (abortRequest looks at headersSent, abortUpgrade at writable).
-  const refused = new Error(String(refusal.message));
+  const refused = new Error(String(message));
   if (res instanceof ServerResponse) {
-    res.writeHead(refusal.statusCode, {
-      'Content-Type': JSON_TYPE,
-      'Content-Length': Buffer.byteLength(body),
-    });
+    res.writeHead(statusCode, headers);
     res.end(body);
     return next(refused);
   }
@@ -79,11 +89,12 @@ function answer(
   // and the end callback still runs then.
   const { socket } = req;
   socket.on('error', () => undefined);
+  const headerLines = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode] ?? 'Error'}\r\n` +
-      'Connection: close\r\n' +
-      `Content-Type: ${JSON_TYPE}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
+      `Connection: close\r\n${headerLines}\r\n${body}`,
     () => next(refused),
   );
 }

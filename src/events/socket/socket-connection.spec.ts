@@ -15,11 +15,17 @@ import { eventPacket, type SocketPacket, socketEncoder } from './socket-packets.
 class StandInEngine extends EventEmitter {
   readonly sent: string[] = [];
   buffer: string[] = [];
+  readyState = 'open';
   private transportBusy = false;
 
   write(text: string): void {
     this.buffer.push(text);
     this.flush();
+  }
+
+  /** engine.io closes its transport once what it holds is sent, without Socket.IO's disconnect. */
+  close(): void {
+    this.readyState = 'closing';
   }
 
   /** The socket took the last batch: the transport is free again. */
@@ -77,8 +83,13 @@ class StandInWire extends EventEmitter {
  */
 function connectionWith(limits: QueueLimits, wire: { current?: StandInWire } = {}) {
   const engine = new StandInEngine();
+  const socket = {
+    conn: engine,
+    disconnected: false,
+    disconnect: () => (socket.disconnected = true),
+  };
   const connection = new SocketConnection(
-    { conn: engine, disconnected: false } as unknown as Socket,
+    socket as unknown as Socket,
     socketEncoder,
     {} as Principal,
     null,
@@ -94,7 +105,7 @@ function connectionWith(limits: QueueLimits, wire: { current?: StandInWire } = {
   const deliver = (sent: SocketPacket) => {
     if (connection.enqueue(sent)) connection.flush(0);
   };
-  return { engine, connection, deliver };
+  return { engine, socket, connection, deliver };
 }
 
 const packet = (id: number, size = 0) => eventPacket('tags', id, JSON.stringify('x'.repeat(size)));
@@ -227,6 +238,47 @@ describe('SocketConnection', () => {
     const texts = wire.writes.map((frame) => frame.subarray(2).toString().slice(1));
     expect(deliveryProblems(texts, 6)).toEqual([]);
     expect(texts[1]).toBe('2["lagged",{"Lagged":{"skipped":3}}]');
+  });
+
+  it('sent away, writes what waits and closes its transport without a disconnect, then takes nothing', () => {
+    const { engine, socket, connection, deliver } = connectionWith({
+      maxEvents: 8,
+      maxBytes: 1 << 20,
+    });
+    deliver(packet(1));
+    connection.enqueue(packet(2));
+    engine.transportDone();
+    connection.closeToReconnect(undefined, 0);
+    expect(engine.sent).toEqual([packet(1).text, packet(2).text]);
+    expect(engine.readyState).toBe('closing');
+    // A disconnect would tell socket.io-client not to reconnect.
+    expect(socket.disconnected).toBe(false);
+    expect(connection.ended).toBe(true);
+    deliver(packet(3));
+    engine.transportDone();
+    expect(engine.sent).toEqual([packet(1).text, packet(2).text]);
+  });
+
+  it('sent away while engine.io holds its packets (a polling client between requests), still only closes its transport', () => {
+    const { engine, socket, connection, deliver } = connectionWith({
+      maxEvents: 8,
+      maxBytes: 1 << 20,
+    });
+    deliver(packet(1));
+    deliver(packet(2));
+    deliver(packet(3));
+    expect(engine.buffer).toEqual([packet(2).text]);
+    connection.closeToReconnect(undefined, 0);
+    expect(engine.buffer).toEqual([packet(2).text, packet(3).text]);
+    expect(engine.readyState).toBe('closing');
+    expect(socket.disconnected).toBe(false);
+  });
+
+  it('ends with a disconnect when it is closed (an expired token, a removed user)', () => {
+    const { engine, socket, connection } = connectionWith({ maxEvents: 8, maxBytes: 1 << 20 });
+    connection.close();
+    expect(socket.disconnected).toBe(true);
+    expect(engine.readyState).toBe('open');
   });
 
   it('goes through engine.io whenever no TCP socket may be written to directly', () => {

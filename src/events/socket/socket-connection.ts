@@ -91,16 +91,28 @@ export class SocketConnection extends StreamConnection<SocketPacket> {
     return wire === undefined ? !this.engineHolding : !wire.writableNeedDrain;
   }
 
+  /** Socket.IO's disconnect, which tells socket.io-client not to reconnect by itself. */
   protected end(): void {
     this.socket.disconnect(true);
+  }
+
+  /**
+   * Closes engine.io's connection without Socket.IO's disconnect: the client sees its transport
+   * close ("transport close") and reconnects by itself. engine.io sends what it holds first (a
+   * polling client's packets wait for its next request: held is no sign of a stalled one), and
+   * closes by itself a transport that does not take it.
+   */
+  protected endToReconnect(): void {
+    this.engine.close();
   }
 
   protected destroy(): void {
     this.socket.disconnect(true);
   }
 
+  /** A connection whose transport is closing takes nothing more, though still connected. */
   get ended(): boolean {
-    return this.socket.disconnected;
+    return this.socket.disconnected || this.engine.readyState !== 'open';
   }
 
   /** engine.io finishes a closing session's transport by itself. */

@@ -52,6 +52,8 @@ export const socketEncoder: FrameEncoder<SocketPacket> = {
   lagged: laggedPacket,
   resync: resyncPacket,
   opening: undefined,
+  // socket.io-client reconnects by itself, after its own randomized delay, once its transport closes.
+  reconnect: undefined,
   keepalive: undefined,
   sizeOf: (encoded) => encoded.size,
 };

@@ -36,7 +36,9 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
  * expired meanwhile), the user's stream quota and the options: a refusal there is a
  * `connect_error` whose `message` says why and whose `data` is the same body. The server
  * disconnects a socket when its token expires or its user is deleted; the client then needs a
- * new token rather than an automatic reconnection.
+ * new token rather than an automatic reconnection. When the server stops, it closes each
+ * socket's transport instead ("transport close"), and socket.io-client reconnects by itself;
+ * handshakes meanwhile get 503 with `Retry-After`.
  *
  * The server is attached to the application's HTTP server here rather than declared as a Nest
  * `@WebSocketGateway`: clients send no messages, and Nest's adapter builds an rxjs pipeline for
@@ -98,11 +100,13 @@ export class SocketChannel implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Ends every session before the application closes its HTTP server, which would otherwise
-   * wait for the upgraded connections to end.
+   * Ends every engine.io session before the application closes its HTTP server, which would
+   * otherwise wait for the upgraded connections to end. The sockets that had joined were sent
+   * away when the shutdown began (SocketService); this closes the rest, those still joining, the
+   * same way: their transport closes, without Socket.IO's disconnect that would keep
+   * socket.io-client from reconnecting.
    */
   beforeApplicationShutdown(): void {
-    this.attached?.disconnectSockets(true);
     this.attached?.engine.close();
   }
 }

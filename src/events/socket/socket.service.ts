@@ -21,6 +21,7 @@ import { EventHub } from '../event-hub.js';
 import { EventCounters } from '../event-counters.js';
 import { StreamQuota } from '../stream-quota.js';
 import { StreamSupervisor } from '../stream-supervisor.js';
+import type { AdmissionRefusal } from './engine-admission.js';
 import { SocketConnection, type WireFinder } from './socket-connection.js';
 import {
   handshakeOptions,
@@ -79,8 +80,19 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     this.supervisor.start();
   }
 
+  /**
+   * The first of Nest's shutdown hooks: every socket is sent away at once (socket.io-client
+   * reconnects by itself, after its own randomized delay), and handshakes are refused from now on.
+   */
   onModuleDestroy(): void {
+    const { connections } = this.supervisor.stats;
+    this.supervisor.drain();
     this.supervisor.stop();
+    if (connections > 0) {
+      this.logger.log(
+        `Stopping: the Socket.IO clients are told to reconnect (sockets: ${connections})`,
+      );
+    }
   }
 
   get stats(): ConnectionStats {
@@ -96,13 +108,20 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The engine.io handshake check, before any session exists (see engine-admission.ts): the
-   * token of the request's header, cookie or query, verified. Returns the body to refuse with.
+   * The engine.io handshake check, before any session exists (see engine-admission.ts): none
+   * while the server stops (503, and when to come back), else the token of the request's header,
+   * cookie or query, verified. Returns how to refuse.
    */
   admit(
     request: IncomingMessage,
     sources: RequestSources,
-  ): ErrorBody | undefined | Promise<ErrorBody | undefined> {
+  ): AdmissionRefusal | undefined | Promise<AdmissionRefusal | undefined> {
+    if (this.supervisor.draining) {
+      return {
+        body: errorBody(503, SHUTTING_DOWN),
+        retryAfterSeconds: this.supervisor.retryAfterSeconds(),
+      };
+    }
     try {
       const identity = this.authenticator.authenticate(sources);
       if (!(identity instanceof Promise)) return undefined;
@@ -112,10 +131,10 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
           this.admittedOnce.set(request, admitted);
           return undefined;
         },
-        (error: unknown) => this.refusalBody(error),
+        (error: unknown) => ({ body: this.refusalBody(error) }),
       );
     } catch (error) {
-      return this.refusalBody(error);
+      return { body: this.refusalBody(error) };
     }
   }
 
@@ -127,6 +146,7 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
   authenticate(socket: Socket): void {
     const { handshake } = socket;
     const sources = { auth: handshake.auth, headers: handshake.headers, query: handshake.query };
+    if (this.supervisor.draining) throw new HandshakeRefused(errorBody(503, SHUTTING_DOWN));
     try {
       const identity = this.identityOf(socket, sources);
       const { principal } = identity;
@@ -206,6 +226,8 @@ export class SocketService implements OnModuleInit, OnModuleDestroy {
     return errorBody(500, 'Internal server error');
   }
 }
+
+const SHUTTING_DOWN = 'The server is shutting down; connect again shortly';
 
 function noWire(): undefined {
   return undefined;

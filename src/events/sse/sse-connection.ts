@@ -3,12 +3,13 @@ import type { LibraryFilter } from '../audience.js';
 import type { QueueLimits } from '../bounded-queue.js';
 import type { WireForms } from '../http-chunk.js';
 import { type FrameEncoder, StreamConnection } from '../stream-connection.js';
-import { laggedNotice, PING, resyncNotice } from './sse-frames.js';
+import { laggedNotice, PING, resyncNotice, retryFrame } from './sse-frames.js';
 import type { StreamSink } from './stream-sink.js';
 
 /**
  * SSE frames: an event's variant is its frame already, built once by the hub. A stream opens
- * with `retry:` and a silent one gets `:ping`.
+ * with `retry:`, a silent one gets `:ping`, and one the server sends away a `retry:` of its own
+ * before its end (EventSource waits that long before it reconnects).
  */
 export function sseEncoder(retry: WireForms): FrameEncoder<WireForms> {
   return {
@@ -16,6 +17,7 @@ export function sseEncoder(retry: WireForms): FrameEncoder<WireForms> {
     lagged: laggedNotice,
     resync: resyncNotice,
     opening: retry,
+    reconnect: retryFrame,
     keepalive: PING,
     sizeOf: (forms) => forms.frame.length,
   };
@@ -50,6 +52,16 @@ export class SseConnection extends StreamConnection<WireForms> {
 
   protected end(): void {
     this.sink.end();
+  }
+
+  /**
+   * The clean end, after which EventSource waits its `retry:` and reconnects. A client that
+   * stopped reading is cut off instead, as `close` does: an end would wait behind what it never
+   * reads, and keep the server from closing; it reconnects as after a network error.
+   */
+  protected endToReconnect(held: boolean): void {
+    if (held) this.sink.destroy();
+    else this.sink.end();
   }
 
   protected destroy(): void {

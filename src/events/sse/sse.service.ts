@@ -1,4 +1,5 @@
 import {
+  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -58,7 +59,6 @@ export class SseService
   /** How many requests each connection has carried, and which of them each request was. */
   private readonly requestsOn = new WeakMap<Socket, number>();
   private readonly ordinals = new WeakMap<IncomingMessage, number>();
-  private shuttingDown = false;
   /** Whether streams let go of Node's response (response-handover.ts); decided at start. */
   private handsOver = false;
   private readonly logger = new Logger(SseService.name);
@@ -108,17 +108,23 @@ export class SseService
     this.endStreamsWhenServerCloses(server);
   }
 
+  /**
+   * The first of Nest's shutdown hooks (the other modules' `beforeApplicationShutdown` may wait
+   * for their work, and this global module's come after theirs): every stream is sent away at
+   * once, told when to come back, and new ones are refused from now on (503).
+   */
   onModuleDestroy(): void {
+    this.drain();
     this.supervisor.stop();
   }
 
   /**
-   * Open streams would keep the HTTP server from closing. Each ends with its last chunk, and the
-   * shutdown waits (a moment at most) until the system has taken it: the server's close then
-   * destroys the connections it sees as idle, and a destroyed socket drops what it still held.
+   * Open streams would keep the HTTP server from closing. Each ended with its last chunk (when
+   * the shutdown began), and the shutdown waits (a moment at most) until the system has taken
+   * it: the server's close then destroys the connections it sees as idle, and a destroyed socket
+   * drops what it still held.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.endAll();
     const deadline = Date.now() + FLUSH_ON_SHUTDOWN_MS;
     while (Date.now() < deadline && !this.supervisor.allFlushed()) {
       // oxlint-disable-next-line no-await-in-loop -- polls until flushed, briefly
@@ -126,21 +132,27 @@ export class SseService
     }
   }
 
-  private endAll(): void {
-    this.shuttingDown = true;
-    this.supervisor.closeAll();
+  private drain(): void {
+    if (this.supervisor.draining) return;
+    const { connections } = this.supervisor.stats;
+    this.supervisor.drain();
+    if (connections > 0) {
+      this.logger.log(
+        `Stopping: the open streams are told when to come back (streams: ${connections})`,
+      );
+    }
   }
 
   /**
    * Since Node 19 `server.close()` destroys the connections it sees as idle, which a
    * handed-over stream is; a stream that keeps its response would keep the server open. A host
-   * that closes the server without Nest's shutdown gets every stream ended with its last chunk
-   * first, never cut in the middle of a frame.
+   * that closes the server without Nest's shutdown gets every stream sent away as at a shutdown,
+   * ended with its last chunk, never cut in the middle of a frame.
    */
   private endStreamsWhenServerCloses(server: Server): void {
     const close = server.close.bind(server);
     server.close = (callback?: (error?: Error) => void) => {
-      this.endAll();
+      this.drain();
       return close(callback);
     };
   }
@@ -150,8 +162,8 @@ export class SseService
   }
 
   /**
-   * Opens a stream, or refuses it with 429 (before any byte of it) when the user already holds
-   * all the streams they may.
+   * Opens a stream, or refuses it before any byte of it: with 503 while the server stops, with
+   * 429 when the user already holds all the streams they may.
    */
   open(
     principal: StreamPrincipal,
@@ -159,6 +171,7 @@ export class SseService
     response: ServerResponse,
     options: SseStreamOptions,
   ): void {
+    if (this.supervisor.draining) this.refuseWhileDraining(response);
     if (!this.quota.tryAcquire(principal.userId)) {
       throw new RetryLaterException(
         this.quota.refusal,
@@ -166,6 +179,20 @@ export class SseService
       );
     }
     this.beginOrRelease(principal, request, response, options);
+  }
+
+  /**
+   * 503 with `Retry-After`, drawn as the streams sent away were told. The header goes on the
+   * response as well: a host's exception filter writes the status and body and keeps it.
+   */
+  private refuseWhileDraining(response: ServerResponse): never {
+    const retryAfterSeconds = this.supervisor.retryAfterSeconds();
+    response.setHeader('Retry-After', String(retryAfterSeconds));
+    throw new RetryLaterException(
+      'The server is shutting down; open the stream again shortly',
+      retryAfterSeconds,
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
   }
 
   private beginOrRelease(
@@ -187,10 +214,6 @@ export class SseService
     const socket = request.socket;
     // The client may have gone while the request was authenticated: 'close' would never come.
     if (socket.destroyed) return false;
-    if (this.shuttingDown) {
-      socket.destroy();
-      return false;
-    }
     // A pipelined request waits for the responses before it; so does its stream.
     if (response.socket === null) {
       let settled = false;
