@@ -20,7 +20,8 @@ export default {
       roots: ['<rootDir>/test', '<rootDir>/examples'],
       testMatch: ['**/*.e2e-spec.ts'],
       // Every server the suites run logs at debug level into one folder per run, and the run
-      // fails if any line holds a secret (test/support/log-capture.global-teardown.ts).
+      // fails if any line holds a secret (test/support/log-capture.global-teardown.ts); the
+      // suites that spawn the built server share one build per run.
       globalSetup: '<rootDir>/test/support/log-capture.global-setup.ts',
       globalTeardown: '<rootDir>/test/support/log-capture.global-teardown.ts',
     },

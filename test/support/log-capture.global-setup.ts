@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,4 +10,7 @@ import { join } from 'node:path';
  */
 export default function setUpLogCapture(): void {
   process.env.REELAY_TEST_LOG_DIR = mkdtempSync(join(tmpdir(), 'reelay-e2e-logs-'));
+  // Where the run's one server build goes, made by the first suite that needs it
+  // (test/support/server-process.ts, SHARED_BUILD_ENV).
+  process.env.REELAY_TEST_SERVER_BUILD = join(tmpdir(), `reelay-build-${randomUUID()}`);
 }

@@ -102,6 +102,9 @@ const SHOWN = 20;
  * deletes the logs. A failed run keeps them, for the lines it names.
  */
 export default function checkCapturedLogs(): void {
+  // The run's server build (see log-capture.global-setup.ts) goes, whatever the logs hold.
+  const build = process.env.REELAY_TEST_SERVER_BUILD;
+  if (build !== undefined) rmSync(build, { recursive: true, force: true });
   const runDir = process.env[LOG_CAPTURE_ENV];
   if (runDir === undefined) return;
   const leaks = findLeakedSecrets(runDir);

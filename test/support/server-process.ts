@@ -1,5 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -23,6 +31,53 @@ export function exitOf(child: ChildProcess): Promise<Exit> {
       if (child.pid === undefined) done({ code: child.exitCode, signal: null });
     });
   });
+}
+
+/**
+ * Where the e2e run's server build goes (set by log-capture.global-setup.ts, deleted by its
+ * teardown).
+ */
+const SHARED_BUILD_ENV = 'REELAY_TEST_SERVER_BUILD';
+
+/** The server as `npm start` builds it, compiled by the repo's tsc into `dir`. */
+async function compileInto(dir: string): Promise<void> {
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dir], {
+    cwd: REPO,
+  }).catch((error: { stdout?: string }) => {
+    // Type errors elsewhere are the typecheck's to report; the files are emitted regardless.
+    if (!existsSync(join(dir, 'src/main.js'))) throw new Error(`build failed: ${error.stdout}`);
+  });
+}
+
+/**
+ * Compiles into `dir` unless another jest worker does: the one whose `mkdir` makes the folder
+ * compiles and then marks it ready (or failed); the others wait for the mark.
+ */
+async function compileOnce(dir: string): Promise<void> {
+  const ready = join(dir, '.ready');
+  const failed = join(dir, '.failed');
+  try {
+    mkdirSync(dir);
+  } catch {
+    const deadline = Date.now() + 180_000;
+    while (!existsSync(ready)) {
+      if (existsSync(failed)) throw new Error(readFileSync(failed, 'utf8'));
+      if (Date.now() > deadline) throw new Error(`no server build in ${dir} after 180 s`);
+      // oxlint-disable-next-line no-await-in-loop -- waiting for another worker's compile
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return;
+  }
+  try {
+    await compileInto(dir);
+  } catch (error) {
+    writeFileSync(failed, String(error));
+    throw error;
+  }
+  writeFileSync(ready, '');
 }
 
 /** A started `node src/main.js` and everything it printed. */
@@ -139,22 +194,26 @@ export class ServerBuild {
   /** With REELAY_TEST_ENGINE=postgres: one database per data folder, as SQLite has one file. */
   private readonly databases = new Map<string, Promise<TestDatabase>>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** Whether `remove` deletes the build: not the e2e run's shared one. */
+    private readonly owned: boolean,
+  ) {}
 
+  /**
+   * The e2e run's build (SHARED_BUILD_ENV, named by the run's global setup): compiled by the
+   * first suite that needs it while the others wait, so that a run compiles the server once.
+   * Outside such a run, a build of its own.
+   */
   static async compile(): Promise<ServerBuild> {
-    const dir = mkdtempSync(join(tmpdir(), 'reelay-build-'));
-    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-    await promisify(execFile)(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', dir],
-      { cwd: REPO },
-    ).catch((error: { stdout?: string }) => {
-      // Type errors elsewhere are the typecheck's to report; the files are emitted regardless.
-      if (!existsSync(join(dir, 'src/main.js'))) throw new Error(`build failed: ${error.stdout}`);
-    });
-    return new ServerBuild(dir);
+    const shared = process.env[SHARED_BUILD_ENV];
+    if (shared === undefined) {
+      const dir = mkdtempSync(join(tmpdir(), 'reelay-build-'));
+      await compileInto(dir);
+      return new ServerBuild(dir, true);
+    }
+    await compileOnce(shared);
+    return new ServerBuild(shared, false);
   }
 
   /**
@@ -228,7 +287,7 @@ export class ServerBuild {
     const databases = await Promise.all(this.databases.values());
     this.databases.clear();
     await Promise.all(databases.map((database) => database.drop()));
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.owned) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
