@@ -46,6 +46,20 @@ function pollingClients(server: RunningServer, count: number): Promise<Recording
 describe('WORKERS: one port, several processes (node:cluster)', () => {
   const suite = builtServerSuite('reelay-workers-');
 
+  /** Two workers on the Redis bus, on a port of their own. */
+  const bootTwoWorkers = (env: Record<string, string> = {}) =>
+    suite.build.boot(
+      {
+        WORKERS: '2',
+        EVENT_BUS: 'redis',
+        REDIS_PREFIX: uniquePrefix(),
+        PORT: '0',
+        ADMIN_PASSWORD: PASSWORD,
+        ...env,
+      },
+      suite.workDir,
+    );
+
   it('refuses WORKERS above 1 without the Redis bus, with a clear message', async () => {
     const server = await suite.build.spawn(
       { WORKERS: '2', PORT: '0', ADMIN_PASSWORD: PASSWORD },
@@ -59,16 +73,7 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
   });
 
   it('serves one port from two workers: the same events everywhere, polling sessions kept on their worker, a dead worker replaced', async () => {
-    const server = await suite.build.boot(
-      {
-        WORKERS: '2',
-        EVENT_BUS: 'redis',
-        REDIS_PREFIX: uniquePrefix(),
-        PORT: '0',
-        ADMIN_PASSWORD: PASSWORD,
-      },
-      suite.workDir,
-    );
+    const server = await bootTwoWorkers();
     expect(server.process.stdout).toMatch(/Listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);
     // One log, on the primary's stdout: each worker's lines name it, the primary's name none.
     const lines = server.process.stdout
@@ -130,17 +135,7 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
 
   it("answers a scrape for every worker, on the API port and on the primary's METRICS_PORT", async () => {
     const metricsPort = await freePort();
-    const server = await suite.build.boot(
-      {
-        WORKERS: '2',
-        EVENT_BUS: 'redis',
-        REDIS_PREFIX: uniquePrefix(),
-        PORT: '0',
-        ADMIN_PASSWORD: PASSWORD,
-        METRICS_PORT: String(metricsPort),
-      },
-      suite.workDir,
-    );
+    const server = await bootTwoWorkers({ METRICS_PORT: String(metricsPort) });
     const clients = await pollingClients(server, 4);
     for (const name of ['One', 'Two', 'Three']) {
       // oxlint-disable-next-line no-await-in-loop -- in order, one event each

@@ -47,6 +47,27 @@ const admin: StreamPrincipal = {
   canRead: () => true,
 };
 
+/** An admin's SSE connection written to `wire`, added to `supervisor`. */
+function openOn(
+  supervisor: StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>,
+  wire: PassThrough,
+  retryMs: number,
+  { sessionId, lastEventId }: { sessionId?: string; lastEventId?: number } = {},
+): SseConnection {
+  const connection = new SseConnection(
+    StreamSink.ofSocket(wire as unknown as Socket),
+    sseEncoder(retryFrame(retryMs)),
+    admin,
+    null,
+    Number.MAX_SAFE_INTEGER,
+    sessionId,
+    supervisor.limits,
+    Date.now(),
+  );
+  supervisor.add(connection, lastEventId, Date.now());
+  return connection;
+}
+
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('StreamSupervisor', () => {
@@ -77,17 +98,7 @@ describe('StreamSupervisor', () => {
     lastEventId?: number,
     wire = new PassThrough(),
   ): { connection: SseConnection; wire: PassThrough } {
-    const connection = new SseConnection(
-      StreamSink.ofSocket(wire as unknown as Socket),
-      sseEncoder(retryFrame(options.sse.retryMs)),
-      admin,
-      null,
-      Number.MAX_SAFE_INTEGER,
-      sessionId,
-      supervisor.limits,
-      Date.now(),
-    );
-    supervisor.add(connection, lastEventId, Date.now());
+    const connection = openOn(supervisor, wire, options.sse.retryMs, { sessionId, lastEventId });
     return { connection, wire };
   }
 
@@ -169,17 +180,7 @@ describe('StreamSupervisor draining, SSE', () => {
 
   function open(): PassThrough {
     const wire = new PassThrough({ highWaterMark: 1 << 20 });
-    const connection = new SseConnection(
-      StreamSink.ofSocket(wire as unknown as Socket),
-      sseEncoder(retryFrame(settings.retryMs)),
-      admin,
-      null,
-      Number.MAX_SAFE_INTEGER,
-      undefined,
-      supervisor.limits,
-      Date.now(),
-    );
-    supervisor.add(connection, undefined, Date.now());
+    openOn(supervisor, wire, settings.retryMs);
     return wire;
   }
 
@@ -228,17 +229,7 @@ describe('StreamSupervisor draining, SSE', () => {
 
   it('cuts off a client that stopped reading rather than ending behind what it never reads', () => {
     const stalled = new PassThrough({ highWaterMark: 16 });
-    const connection = new SseConnection(
-      StreamSink.ofSocket(stalled as unknown as Socket),
-      sseEncoder(retryFrame(settings.retryMs)),
-      admin,
-      null,
-      Number.MAX_SAFE_INTEGER,
-      undefined,
-      supervisor.limits,
-      Date.now(),
-    );
-    supervisor.add(connection, undefined, Date.now());
+    openOn(supervisor, stalled, settings.retryMs);
     expect(stalled.writableNeedDrain).toBe(true);
     supervisor.drain();
     expect(stalled.destroyed).toBe(true);
