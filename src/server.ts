@@ -95,7 +95,7 @@ async function bootstrap(rootModule: () => DynamicModule): Promise<void> {
   exitOnLaterSignal(new Logger('Reelay'));
   if (config.workerIndex !== undefined) {
     await app.init();
-    serveHandedConnections(app);
+    serveHandedConnections(app, config.workerIndex);
     return;
   }
   const port = await listen(app, config);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { Scrape } from './support/prometheus-text.js';
 import { uniquePrefix } from './support/redis-server.js';
@@ -41,6 +42,39 @@ function pollingClients(server: RunningServer, count: number): Promise<Recording
       RecordingSocket.open(server.url, { transports: ['polling'], query: { token: server.token } }),
     ),
   );
+}
+
+interface PlainResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A request through `agent` (one kept-alive connection at most), redirects not followed. */
+function send(agent: Agent, url: string, method = 'GET', body?: string): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(url, { agent, method }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }),
+      );
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+/** A polling session's id, opened on a connection of its own (the primary picks its worker). */
+async function pollingSession(server: RunningServer): Promise<string> {
+  const agent = new Agent({ keepAlive: false });
+  const handshake = await send(
+    agent,
+    `${server.url}/socket.io/?EIO=4&transport=polling&token=${server.token}`,
+  );
+  expect(handshake.status).toBe(200);
+  return (JSON.parse(handshake.body.slice(1)) as { sid: string }).sid;
 }
 
 describe('WORKERS: one port, several processes (node:cluster)', () => {
@@ -161,5 +195,38 @@ describe('WORKERS: one port, several processes (node:cluster)', () => {
       expect(scrape.value('reelay_event_bus_read_lag')).toBe(0);
     }
     await Promise.all(clients.map((client) => client.close()));
+  }, 60_000);
+
+  it("sends a polling request that reached another session's worker on a kept-alive connection back to its worker", async () => {
+    const server = await bootTwoWorkers();
+    const sessions = new Map<string, string>();
+    while (sessions.size < 2) {
+      // oxlint-disable-next-line no-await-in-loop -- until each worker holds a session
+      const sid = await pollingSession(server);
+      sessions.set(sid.slice(0, 3), sid);
+    }
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const connect = (sid: string) =>
+      send(agent, `${server.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, 'POST', '40');
+    // The kept-alive connection now belongs to one worker; one of the two sessions is the other's.
+    expect((await send(agent, `${server.url}/health`)).status).toBe(200);
+    const answers = [
+      await connect(sessions.get('w0-') ?? ''),
+      await connect(sessions.get('w1-') ?? ''),
+    ];
+    const redirected = answers.filter((answer) => answer.status === 307);
+    expect(answers.filter((answer) => answer.status === 200).map((answer) => answer.body)).toEqual([
+      'ok',
+    ]);
+    expect(redirected).toHaveLength(1);
+    expect(redirected[0].headers.connection).toBe('close');
+    const location = String(redirected[0].headers.location);
+    expect(location).toMatch(/^\/socket\.io\/\?EIO=4&transport=polling&sid=w[01]-/);
+    // Followed on a new connection (the agent's kept-alive one may be the other worker's again),
+    // it reaches the session's worker.
+    agent.destroy();
+    const fresh = new Agent({ keepAlive: false });
+    const followed = await send(fresh, `${server.url}${location}`, 'POST', '40');
+    expect(followed).toMatchObject({ status: 200, body: 'ok' });
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { engineSessionId, workerOfRequest } from './engine-session-id.js';
+import { engineSessionId, workerOfRequest, workerOfUrl } from './engine-session-id.js';
 
 const request = (line: string) => Buffer.from(`${line}\r\nHost: x\r\n\r\n`);
 
@@ -24,5 +24,14 @@ describe('engine.io session ids of a cluster', () => {
     expect(
       workerOfRequest(Buffer.from('GET /x HTTP/1.1\r\nReferer: /?sid=w1-\r\n\r\n')),
     ).toBeUndefined();
+  });
+
+  it('are read from a parsed URL the same way, for a request that reached a worker', () => {
+    const id = engineSessionId(1);
+    expect(workerOfUrl(`/socket.io/?EIO=4&transport=polling&sid=${id}`)).toBe(1);
+    expect(workerOfUrl(`/socket.io/?sid=${id}`)).toBe(1);
+    expect(workerOfUrl('/socket.io/?EIO=4&transport=polling')).toBeUndefined();
+    expect(workerOfUrl('/x?xsid=w1-abc')).toBeUndefined();
+    expect(workerOfUrl('/sid=w1-abc')).toBeUndefined();
   });
 });

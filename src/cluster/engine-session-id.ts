@@ -11,9 +11,16 @@ export function engineSessionId(workerIndex: number): string {
 }
 
 const SESSION_IN_REQUEST_LINE = /^[A-Z]+ [^ ]*[?&]sid=w(\d{1,2})-/;
+const SESSION_IN_URL = /^[^?#]*\?(?:[^#]*&)?sid=w(\d{1,2})-/;
 
 /** The worker a request belongs to, from the session id in its request line, if it has one. */
 export function workerOfRequest(head: Buffer): number | undefined {
   const match = SESSION_IN_REQUEST_LINE.exec(head.subarray(0, 2048).toString('latin1'));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The same, from a parsed request's URL (`request.url`). */
+export function workerOfUrl(url: string): number | undefined {
+  const match = SESSION_IN_URL.exec(url);
   return match ? Number(match[1]) : undefined;
 }
