@@ -13,7 +13,15 @@ import { stormCase } from './cases/storm.js';
 import { trickleCase } from './cases/trickle.js';
 import { killAllChildren, sleep } from './lib/children.js';
 import { type CpuProfile, profileText, summariseProfile } from './lib/cpu-profile.js';
-import { CONTENDERS, type Contender, onPostgres, onRedisBus, scraped } from './lib/contenders.js';
+import {
+  CONTENDERS,
+  type Contender,
+  onNchan,
+  onPostgres,
+  onRedisBus,
+  scraped,
+} from './lib/contenders.js';
+import { ensureNchan } from './lib/nchan.js';
 import { parseOptions, USAGE } from './lib/options.js';
 import { DEFAULT_WORLD } from './lib/reelay-world.js';
 import { BenchPostgres, dropLiveDatabases } from './lib/postgres.js';
@@ -37,9 +45,16 @@ const PROFILE_TOP = 15;
  * The PostgreSQL contender is measured where the issue of PostgreSQL asks, the REST calls: its
  * events fan out on the same embedded bus as `reelay-sse`'s.
  */
-const eventContenders = (contender: Contender) => !onPostgres(contender) && !scraped(contender);
+const eventContenders = (contender: Contender) =>
+  !onPostgres(contender) && !scraped(contender) && !onNchan(contender);
 /** The bursts, where the cost of counting and scraping would show: the scraped contender too. */
-const burstContenders = (contender: Contender) => !onPostgres(contender);
+const burstContenders = (contender: Contender) => !onPostgres(contender) && !onNchan(contender);
+/** Events one request after the other: nginx+nchan too, which publishes no other way. */
+const trickleContenders = (contender: Contender) =>
+  eventContenders(contender) || onNchan(contender);
+/** Beyond the first trickle load, what its bars compare: Reelay /sse, plain node:http, nchan. */
+const trickleBarContenders = (contender: Contender) =>
+  contender.key === 'reelay-sse' || contender.key === 'plain-http' || onNchan(contender);
 const onlySse = (contender: Contender) =>
   contender.transport === 'sse' && eventContenders(contender);
 /** The Redis-bus contenders are measured where the issue of the shared bus asks, not stalled. */
@@ -101,7 +116,13 @@ function caseSpecs(options: BenchOptions): CaseSpec[] {
       });
     }
     if (name === 'trickle') {
-      specs.push({ key: 'trickle', applies: eventContenders, measure: trickleCase });
+      for (const [index, size] of options.trickleSizes.entries()) {
+        specs.push({
+          key: `trickle-${size.connections}`,
+          applies: index === 0 ? trickleContenders : trickleBarContenders,
+          measure: (context, contender) => trickleCase(context, contender, size),
+        });
+      }
     }
     if (name === 'hold') {
       specs.push({ key: 'hold', applies: severalWorkers, measure: holdCase, once: true });
@@ -235,6 +256,7 @@ async function main(): Promise<void> {
   process.once('exit', () => serverNode.restore());
   log(`Servers run on Node ${serverNode.version}`);
   const contenders = options.contenders.map((key) => CONTENDERS[key]);
+  if (contenders.some(onNchan)) ensureNchan(log);
   let redis: BenchRedis | undefined;
   if (contenders.some(onRedisBus)) {
     redis = await startBenchRedis(options.redisUrl);

@@ -6,7 +6,7 @@ import {
   meanRecipients,
   reelayFleet,
 } from '../bench/lib/fleet.js';
-import { parseCpuTicks, parseVmRssBytes, restingRss } from '../bench/lib/proc.js';
+import { parseCpuTicks, parseCpuTimes, parseVmRssBytes, restingRss } from '../bench/lib/proc.js';
 import type { ReelayWorld } from '../bench/lib/reelay-world.js';
 import { NumberFieldScanner, PatternCounter } from '../bench/lib/sse-scan.js';
 import { judgeBars, type Summaries } from '../bench/lib/report.js';
@@ -89,6 +89,7 @@ describe('bench /proc parsing', () => {
     const rest = 'S 1 2 3 4 5 6 7 8 9 10 250 37 0 0 20 0 11 0 100';
     expect(parseCpuTicks(`4242 (node) ${rest}`)).toBe(287);
     expect(parseCpuTicks(`4242 (my (odd) name) ${rest}`)).toBe(287);
+    expect(parseCpuTimes(`4242 (my (odd) name) ${rest}`)).toEqual({ user: 250, system: 37 });
   });
 });
 
@@ -243,5 +244,45 @@ describe('bench memory bar', () => {
     };
     const bar = judgeBars(summaries, [10_000], 1024).find((b) => b.label.includes('RSS per idle'));
     expect(bar?.verdict).toBe('n/a');
+  });
+});
+
+/** The trickle bars for these deliveries per CPU-second and CPU per 100k deliveries. */
+function trickleBars(
+  deliveriesPerCpuSecond: { reelay: number; nchan: number },
+  cpuPer100k: { reelay: number; plain: number },
+) {
+  const summaries: Summaries = {
+    'trickle-2000': {
+      'reelay-sse': {
+        deliveriesPerCpuSecond: deliveriesPerCpuSecond.reelay,
+        cpuSecondsPer100kDeliveries: cpuPer100k.reelay,
+      },
+      'plain-http': { cpuSecondsPer100kDeliveries: cpuPer100k.plain },
+      'nginx-nchan': { deliveriesPerCpuSecond: deliveriesPerCpuSecond.nchan },
+    },
+  };
+  const bars = judgeBars(summaries, [1000], 1024);
+  return {
+    nchan: bars.find((bar) => bar.label.includes('nginx+nchan when events trickle, N=2,000')),
+    plain: bars.find((bar) => bar.label.includes('publish requests included, N=2,000')),
+  };
+}
+
+describe('bench trickle bars', () => {
+  it('judge Reelay against nginx+nchan per CPU-second and against plain node:http per delivery', () => {
+    expect(trickleBars({ reelay: 120, nchan: 100 }, { reelay: 0.9, plain: 1 })).toMatchObject({
+      nchan: { verdict: 'PASS', detail: '1.20x' },
+      plain: { verdict: 'PASS', detail: '0.90x' },
+    });
+    expect(trickleBars({ reelay: 69, nchan: 100 }, { reelay: 1.27, plain: 1 })).toMatchObject({
+      nchan: { verdict: 'MISS', detail: '0.69x' },
+      plain: { verdict: 'MISS', detail: '1.27x' },
+    });
+  });
+
+  it('are not judged without a trickle', () => {
+    const bars = judgeBars({}, [1000], 1024).filter((bar) => bar.label.includes('trickle, N='));
+    expect(bars).toEqual([]);
   });
 });

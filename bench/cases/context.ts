@@ -28,8 +28,8 @@ export interface BenchOptions {
   stalledEventsPerSecond: number;
   stalledEventSize: number;
   stalledDurationMs: number;
-  trickleConnections: number;
-  trickleEventsPerConnection: number;
+  /** The trickle case's loads: connections, and the events each receives. */
+  trickleSizes: TrickleSize[];
   /** Connections the `hold` case opens, over several load generators. */
   holdConnections: number;
   /** Connections dropped and resumed at once in the `storm` case. */
@@ -56,6 +56,11 @@ export interface BenchOptions {
   /** The Node binary the servers run on; undefined: the bench's own. */
   serverNode?: string;
   quick: boolean;
+}
+
+export interface TrickleSize {
+  connections: number;
+  eventsPerConnection: number;
 }
 
 export interface BenchContext {

@@ -3,22 +3,19 @@ import type { WaitResult } from '../generator/protocol.js';
 import type { Contender } from '../lib/contenders.js';
 import { type EventPlan, eventPlan } from '../lib/fleet.js';
 import type { RunningServer } from '../lib/servers.js';
-import { type BenchContext, fleetFor, type Metrics, sleep, withSession } from './context.js';
+import {
+  type BenchContext,
+  fleetFor,
+  type Metrics,
+  sleep,
+  type TrickleSize,
+  withSession,
+} from './context.js';
 
 /** Publishes the plan's events one request at a time. */
 async function trickle(server: RunningServer, plan: EventPlan, size: number): Promise<void> {
   for (let i = 0; i < plan.count; i++) {
-    const response = await fetch(`${server.baseUrl}/bench/publish`, {
-      method: 'POST',
-      headers: { ...server.publishHeaders, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        count: 1,
-        size,
-        libraries: [plan.libraries[i % plan.libraries.length]],
-      }),
-    });
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`publish failed: ${response.status}`);
+    await server.publishOne(plan.libraries[i % plan.libraries.length], size);
     await sleep(1);
   }
 }
@@ -31,15 +28,16 @@ async function trickle(server: RunningServer, plan: EventPlan, size: number): Pr
  * route each event to the connections that asked for its library (routedFleet), so that a
  * publish request is shared by as many deliveries as on Reelay, where the grants decide.
  */
-export function trickleCase(context: BenchContext, contender: Contender): Promise<Metrics> {
+export function trickleCase(
+  context: BenchContext,
+  contender: Contender,
+  { connections, eventsPerConnection }: TrickleSize,
+): Promise<Metrics> {
   const { options } = context;
   return withSession(context, contender, async (session) => {
     const { server, generator } = session;
-    const fleet = fleetFor(context, contender, options.trickleConnections, {
-      filterEvery: 4,
-      routed: true,
-    });
-    const plan = eventPlan(fleet, options.trickleEventsPerConnection);
+    const fleet = fleetFor(context, contender, connections, { filterEvery: 4, routed: true });
+    const plan = eventPlan(fleet, eventsPerConnection);
     const requestsStart = session.serverCpu();
     await trickle(server, plan, options.eventSize);
     const requestsCpu = session.serverCpu() - requestsStart;
@@ -49,6 +47,7 @@ export function trickleCase(context: BenchContext, contender: Contender): Promis
     await generator.call({ type: 'reset', recordLatency: false });
     const generatorCpu = session.generatorCpu();
     const serverCpu = session.serverCpu();
+    const systemCpu = server.systemCpuSeconds();
     const start = performance.now();
     await trickle(server, plan, options.eventSize);
     const done = await generator.call<WaitResult>({
@@ -57,6 +56,7 @@ export function trickleCase(context: BenchContext, contender: Contender): Promis
       timeoutMs: 30_000,
     });
     const totalCpu = session.serverCpu() - serverCpu;
+    const kernelCpu = server.systemCpuSeconds() - systemCpu;
     // A moment more: anything beyond the plan reached a connection that should not have had it.
     const settled = await generator.call<WaitResult>({
       type: 'await',
@@ -77,7 +77,10 @@ export function trickleCase(context: BenchContext, contender: Contender): Promis
       elapsedSeconds,
       serverCpuSeconds: totalCpu,
       requestsOnlyCpuSeconds: requestsCpu,
+      cpuMsPerPublishRequest: (requestsCpu / plan.count) * 1000,
       cpuSecondsPer100kDeliveries: (totalCpu / deliveries) * 100_000,
+      deliveriesPerCpuSecond: done.received / totalCpu,
+      kernelCpuShare: kernelCpu / totalCpu,
       netCpuSecondsPer100kDeliveries: ((totalCpu - requestsCpu) / deliveries) * 100_000,
       generatorCpuSeconds: session.generatorCpu() - generatorCpu,
     };

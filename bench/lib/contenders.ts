@@ -12,6 +12,7 @@ export const CONTENDER_KEYS = [
   'reelay-postgres',
   'reelay-observe',
   'reelay-scraped',
+  'nginx-nchan',
 ] as const;
 
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
@@ -95,6 +96,13 @@ export const CONTENDERS: Record<ContenderKey, Contender> = {
     transport: 'sse',
     path: '/sse',
   },
+  'nginx-nchan': {
+    key: 'nginx-nchan',
+    label: 'nginx+nchan',
+    server: 'nchan',
+    transport: 'sse',
+    path: '/sse',
+  },
 };
 
 /** The contenders of the shared bus (EVENT_BUS=redis), measured against `reelay-sse`. */
@@ -105,6 +113,14 @@ export function onRedisBus(contender: Contender): boolean {
 /** The contender whose metrics a scraper reads all along, measured against `reelay-sse`'s bursts. */
 export function scraped(contender: Contender): boolean {
   return contender.key === 'reelay-scraped';
+}
+
+/**
+ * nginx with nchan: it publishes one event per request (no burst in one request, no timed
+ * publishing), so it is measured where events trickle, one request after the other.
+ */
+export function onNchan(contender: Contender): boolean {
+  return contender.key === 'nginx-nchan';
 }
 
 /** The contender on PostgreSQL (DATABASE_URL), measured against `reelay-sse` on SQLite. */

@@ -147,8 +147,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stalledEventsPerSecond: 50,
     stalledEventSize: 3072,
     stalledDurationMs: quick ? 4000 : 10_000,
-    trickleConnections: quick ? 500 : 2000,
-    trickleEventsPerConnection: quick ? 50 : 100,
+    trickleSizes: quick
+      ? [{ connections: 500, eventsPerConnection: 50 }]
+      : [
+          { connections: 2000, eventsPerConnection: 100 },
+          { connections: 10_000, eventsPerConnection: 50 },
+        ],
     holdConnections: positiveInteger(values['hold-n'], '--hold-n') ?? (quick ? 2000 : 30_000),
     stormConnections: positiveInteger(values['storm-n'], '--storm-n') ?? (quick ? 1000 : 10_000),
     stormEventsPerSecond: positiveInteger(values['storm-rate'], '--storm-rate') ?? 2,

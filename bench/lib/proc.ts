@@ -8,11 +8,11 @@ export function parseVmRssBytes(status: string): number {
 }
 
 /**
- * User plus system CPU time in clock ticks from the text of /proc/PID/stat. The second field
+ * User and system CPU time in clock ticks from the text of /proc/PID/stat. The second field
  * (the command name) is in parentheses and may hold spaces or parentheses itself, so the
  * fields are counted from the last `)`: utime and stime are fields 14 and 15.
  */
-export function parseCpuTicks(stat: string): number {
+export function parseCpuTimes(stat: string): { user: number; system: number } {
   const end = stat.lastIndexOf(')');
   if (end < 0) throw new Error('malformed /proc stat');
   const fields = stat
@@ -23,7 +23,13 @@ export function parseCpuTicks(stat: string): number {
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('malformed /proc stat');
-  return utime + stime;
+  return { user: utime, system: stime };
+}
+
+/** User plus system CPU time in clock ticks (see parseCpuTimes). */
+export function parseCpuTicks(stat: string): number {
+  const { user, system } = parseCpuTimes(stat);
+  return user + system;
 }
 
 /** Linux reports CPU times in USER_HZ ticks, 100 per second on every mainstream build. */
@@ -35,6 +41,11 @@ export function rssBytes(pid: number): number {
 
 export function cpuSeconds(pid: number): number {
   return parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The kernel's share of a process's CPU time: system calls, and what they do (loopback TCP). */
+export function systemCpuSeconds(pid: number): number {
+  return parseCpuTimes(readFileSync(`/proc/${pid}/stat`, 'utf8')).system / CLOCK_TICKS_PER_SECOND;
 }
 
 /** The children of a process, from each of its threads' /proc/PID/task/TID/children. */
@@ -80,6 +91,11 @@ function sumOver(pids: readonly number[], read: (pid: number) => number): number
 /** CPU seconds of a process and its descendants (what they used so far, not the dead ones). */
 export function treeCpuSeconds(pid: number): number {
   return sumOver(processTree(pid), cpuSeconds);
+}
+
+/** System CPU seconds of a process and its descendants (see systemCpuSeconds). */
+export function treeSystemCpuSeconds(pid: number): number {
+  return sumOver(processTree(pid), systemCpuSeconds);
 }
 
 /** Resident memory of a process and its descendants. */

@@ -97,7 +97,6 @@ export function figuresFor(options: BenchOptions): Figure[] {
   const largest = Math.max(...burstSizes);
   const latencyN = options.latencyConnections;
   const stalledN = options.stalledConnections;
-  const trickleN = options.trickleConnections;
   const holdN = options.holdConnections;
   const stormN = options.stormConnections;
   return [
@@ -179,20 +178,43 @@ export function figuresFor(options: BenchOptions): Figure[] {
       better: 'lower',
       format: decimal(1),
     },
-    {
-      label: `Server CPU-s per 100k deliveries, trickle, N=${thousands(trickleN)}`,
-      caseKey: 'trickle',
-      metric: 'cpuSecondsPer100kDeliveries',
-      better: 'lower',
-      format: decimal(3),
-    },
-    {
-      label: `... net of the publish requests`,
-      caseKey: 'trickle',
-      metric: 'netCpuSecondsPer100kDeliveries',
-      better: 'lower',
-      format: decimal(3),
-    },
+    ...options.trickleSizes.flatMap(({ connections, eventsPerConnection }): Figure[] => [
+      {
+        label: `Deliveries per server CPU-second, trickle (one event per request), N=${thousands(connections)} x ${eventsPerConnection} events`,
+        caseKey: `trickle-${connections}`,
+        metric: 'deliveriesPerCpuSecond',
+        better: 'higher',
+        format: integer,
+      },
+      {
+        label: '... server CPU-s per 100k deliveries, publish requests included',
+        caseKey: `trickle-${connections}`,
+        metric: 'cpuSecondsPer100kDeliveries',
+        better: 'lower',
+        format: decimal(3),
+      },
+      {
+        label: '... net of the publish requests',
+        caseKey: `trickle-${connections}`,
+        metric: 'netCpuSecondsPer100kDeliveries',
+        better: 'lower',
+        format: decimal(3),
+      },
+      {
+        label: '... server CPU-ms per publish request, nobody connected (the first pass)',
+        caseKey: `trickle-${connections}`,
+        metric: 'cpuMsPerPublishRequest',
+        better: 'lower',
+        format: decimal(3),
+      },
+      {
+        label: "... the kernel's share of the server's CPU (system time: writes, loopback TCP)",
+        caseKey: `trickle-${connections}`,
+        metric: 'kernelCpuShare',
+        better: 'lower',
+        format: decimal(2),
+      },
+    ]),
     {
       label: `Server CPU-s per 100k deliveries, burst, N=${thousands(largest)}`,
       caseKey: `burst-${largest}`,
@@ -416,6 +438,7 @@ const RATIO_COLUMNS: RatioColumn[] = [
   { label: 'PostgreSQL/SQLite', top: 'reelay-postgres', bottom: 'reelay-sse' },
   { label: 'observe()/raw', top: 'reelay-observe', bottom: 'reelay-sse' },
   { label: 'scraped/not', top: 'reelay-scraped', bottom: 'reelay-sse' },
+  { label: 'Reelay/nchan', top: 'reelay-sse', bottom: 'nginx-nchan' },
 ];
 
 /** The failed requests a figure's cell reports instead of its value; undefined when none. */
@@ -612,12 +635,32 @@ export function judgeBars(
   );
   // The channel's own cost: the publish requests are Reelay's REST stack (auth, validation, the
   // event log), the same for both transports, against a bare endpoint; the table shows both.
-  judgeSocketIo(
-    'Reelay Socket.IO server CPU per delivery <= plain Socket.IO when events trickle, net of the publish requests (plain Socket.IO in rooms per library)',
-    'trickle',
-    'netCpuSecondsPer100kDeliveries',
-    atMostPlain,
-  );
+  const trickleKeys = Object.keys(summaries)
+    .filter((key) => /^trickle-\d+$/.test(key))
+    .sort((a, b) => Number(a.slice('trickle-'.length)) - Number(b.slice('trickle-'.length)));
+  for (const key of trickleKeys) {
+    const n = thousands(Number(key.slice('trickle-'.length)));
+    judge(
+      `Reelay /sse deliveries per server CPU-second >= 1.0x nginx+nchan when events trickle, N=${n}`,
+      ratio(summaries, key, 'deliveriesPerCpuSecond', 'reelay-sse', 'nginx-nchan'),
+      (value) => value >= 1,
+      (value) => `${value.toFixed(2)}x`,
+    );
+    judge(
+      `Reelay /sse server CPU per delivery <= plain node:http when events trickle, publish requests included, N=${n}`,
+      ratio(summaries, key, 'cpuSecondsPer100kDeliveries', 'reelay-sse', 'plain-http'),
+      atMostPlain,
+      (value) => `${value.toFixed(2)}x`,
+    );
+  }
+  if (trickleKeys.length > 0) {
+    judgeSocketIo(
+      'Reelay Socket.IO server CPU per delivery <= plain Socket.IO when events trickle, net of the publish requests (plain Socket.IO in rooms per library)',
+      trickleKeys[0],
+      'netCpuSecondsPer100kDeliveries',
+      atMostPlain,
+    );
+  }
   judgeSocketIo(
     `Reelay Socket.IO memory per idle connection (RSS at rest) <= plain Socket.IO, N=${thousands(largest)}`,
     `burst-${largest}`,

@@ -2,9 +2,17 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchEvents } from '../servers/bench-events.js';
 import { freePort, ManagedChild, sleep, waitForHealth } from './children.js';
+import { NGINX, writeNchanConfig } from './nchan.js';
 import type { BenchPostgres } from './postgres.js';
-import { processTree, restingRss, treeCpuSeconds, treeRssBytes } from './proc.js';
+import {
+  processTree,
+  restingRss,
+  treeCpuSeconds,
+  treeRssBytes,
+  treeSystemCpuSeconds,
+} from './proc.js';
 import type { BenchRedis } from './redis.js';
 import {
   ADMIN_CREDENTIALS,
@@ -23,6 +31,7 @@ export const SERVER_NAMES = [
   'plain-http',
   'nest-sse',
   'plain-socketio',
+  'nchan',
 ] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
@@ -98,10 +107,14 @@ export interface RunningServer {
   pids(): number[];
   /** CPU seconds of all its processes so far. */
   cpuSeconds(): number;
+  /** The part of `cpuSeconds` spent in the kernel. */
+  systemCpuSeconds(): number;
   /** RSS of all its processes now. */
   rss(): number;
   /** Headers the publish request needs (Reelay's admin token). */
   publishHeaders: Record<string, string>;
+  /** Publishes one event of about `size` bytes in `library`, in a request of its own. */
+  publishOne(library: string, size: number): Promise<void>;
   /**
    * Memory after a full garbage collection in the server (in each of a cluster's processes):
    * RSS from /proc, V8's own figures, summed over the processes.
@@ -114,7 +127,8 @@ export interface RunningServer {
 
 const distBench = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-const SCRIPTS: Record<ServerName, string> = {
+/** The Node scripts of the servers; nginx+nchan is a program of its own (see `startNchan`). */
+const SCRIPTS: Record<Exclude<ServerName, 'nchan'>, string> = {
   reelay: distBench('../reelay/reelay-bench-server.js'),
   'reelay-redis': distBench('../reelay/reelay-bench-server.js'),
   'reelay-2w': distBench('../reelay/reelay-bench-server.js'),
@@ -162,6 +176,12 @@ function scrapeEverySecond(port: number): NodeJS.Timeout {
       .then((response) => response.text())
       .catch(() => undefined);
   }, 1000);
+}
+
+/** Reads a publish request's answer; throws unless it succeeded. */
+async function published(response: Response): Promise<void> {
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`publish failed: ${response.status}`);
 }
 
 /** Asks the server for a full garbage collection (see servers/server-control.ts). */
@@ -264,6 +284,7 @@ export class ServerLauncher {
     name: ServerName,
     options: { label?: string; seeding?: boolean } = {},
   ): Promise<RunningServer> {
+    if (name === 'nchan') return this.startNchan();
     const port = await freePort();
     const variant = REELAY_VARIANTS[name];
     const { profileDir, redis, postgres } = this.options;
@@ -380,8 +401,17 @@ export class ServerLauncher {
         database === undefined ? [] : ((await postgres?.backendPids(database)) ?? []),
       pids: () => processTree(child.pid),
       cpuSeconds: () => treeCpuSeconds(child.pid),
+      systemCpuSeconds: () => treeSystemCpuSeconds(child.pid),
       rss: () => treeRssBytes(child.pid),
       publishHeaders,
+      publishOne: async (library, size) =>
+        published(
+          await fetch(`http://127.0.0.1:${port}/bench/publish`, {
+            method: 'POST',
+            headers: { ...publishHeaders, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ count: 1, size, libraries: [library] }),
+          }),
+        ),
       settledMemory: async () => {
         const usage = await collectGarbage(child);
         await sleep(200);
@@ -391,6 +421,63 @@ export class ServerLauncher {
           external: usage.external,
         };
       },
+      restingRss: () => restingRss(() => treeRssBytes(child.pid), sleep),
+      stop,
+    };
+  }
+
+  /**
+   * nginx with one worker serving nchan (see nchan.ts), in a folder of its own. The bench builds
+   * each event as the Node servers do and publishes its data line to the library's channel.
+   */
+  private async startNchan(): Promise<RunningServer> {
+    const port = await freePort();
+    const prefix = mkdtempSync(join(tmpdir(), 'reelay-bench-nchan-'));
+    this.runDirs.add(prefix);
+    const child = new ManagedChild({
+      name: 'nchan',
+      command: NGINX,
+      nodeArgs: ['-p', prefix, '-e', 'stderr', '-c', writeNchanConfig(prefix, port)],
+    });
+    const stop = async () => {
+      await child.stop();
+      rmSync(prefix, { recursive: true, force: true });
+      this.runDirs.delete(prefix);
+    };
+    try {
+      await waitForHealth(child, port);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    const baseUrl = `http://127.0.0.1:${port}`;
+    let lastId = 0;
+    const nextId = () => ++lastId;
+    return {
+      name: 'nchan',
+      port,
+      baseUrl,
+      pid: child.pid,
+      workers: 1,
+      databasePids: () => Promise.resolve([]),
+      pids: () => processTree(child.pid),
+      cpuSeconds: () => treeCpuSeconds(child.pid),
+      systemCpuSeconds: () => treeSystemCpuSeconds(child.pid),
+      rss: () => treeRssBytes(child.pid),
+      publishHeaders: {},
+      publishOne: async (library, size) => {
+        const [event] = benchEvents({ count: 1, size, libraries: [library] }, nextId);
+        await published(
+          await fetch(`${baseUrl}/pub?library=${encodeURIComponent(library)}`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(event.message),
+          }),
+        );
+      },
+      // nginx has no garbage collector: its memory is its RSS.
+      settledMemory: () =>
+        Promise.resolve({ rss: treeRssBytes(child.pid), heapUsed: 0, external: 0 }),
       restingRss: () => restingRss(() => treeRssBytes(child.pid), sleep),
       stop,
     };
