@@ -43,7 +43,8 @@ import { prepareServerNode } from './lib/server-node.js';
 const PROFILE_TOP = 15;
 /**
  * The PostgreSQL contender is measured where the issue of PostgreSQL asks, the REST calls: its
- * events fan out on the same embedded bus as `reelay-sse`'s.
+ * events fan out on the same embedded bus as `reelay-sse`'s. nginx+nchan publishes one event per
+ * request: it is measured in the trickle only.
  */
 const eventContenders = (contender: Contender) =>
   !onPostgres(contender) && !scraped(contender) && !onNchan(contender);
