@@ -178,6 +178,20 @@ function scrapeEverySecond(port: number): NodeJS.Timeout {
   }, 1000);
 }
 
+/** What the bench reads of a server's processes (the one started and its descendants) in /proc. */
+function processReadings(
+  pid: number,
+): Pick<RunningServer, 'pid' | 'pids' | 'cpuSeconds' | 'systemCpuSeconds' | 'rss' | 'restingRss'> {
+  return {
+    pid,
+    pids: () => processTree(pid),
+    cpuSeconds: () => treeCpuSeconds(pid),
+    systemCpuSeconds: () => treeSystemCpuSeconds(pid),
+    rss: () => treeRssBytes(pid),
+    restingRss: () => restingRss(() => treeRssBytes(pid), sleep),
+  };
+}
+
 /** Reads a publish request's answer; throws unless it succeeded. */
 async function published(response: Response): Promise<void> {
   await response.arrayBuffer();
@@ -394,15 +408,11 @@ export class ServerLauncher {
       name,
       port,
       baseUrl: `http://127.0.0.1:${port}`,
-      pid: child.pid,
+      ...processReadings(child.pid),
       workers: workersOf(name),
       redisPrefix,
       databasePids: async () =>
         database === undefined ? [] : ((await postgres?.backendPids(database)) ?? []),
-      pids: () => processTree(child.pid),
-      cpuSeconds: () => treeCpuSeconds(child.pid),
-      systemCpuSeconds: () => treeSystemCpuSeconds(child.pid),
-      rss: () => treeRssBytes(child.pid),
       publishHeaders,
       publishOne: async (library, size) =>
         published(
@@ -421,7 +431,6 @@ export class ServerLauncher {
           external: usage.external,
         };
       },
-      restingRss: () => restingRss(() => treeRssBytes(child.pid), sleep),
       stop,
     };
   }
@@ -457,13 +466,9 @@ export class ServerLauncher {
       name: 'nchan',
       port,
       baseUrl,
-      pid: child.pid,
+      ...processReadings(child.pid),
       workers: 1,
       databasePids: () => Promise.resolve([]),
-      pids: () => processTree(child.pid),
-      cpuSeconds: () => treeCpuSeconds(child.pid),
-      systemCpuSeconds: () => treeSystemCpuSeconds(child.pid),
-      rss: () => treeRssBytes(child.pid),
       publishHeaders: {},
       publishOne: async (library, size) => {
         const [event] = benchEvents({ count: 1, size, libraries: [library] }, nextId);
@@ -478,7 +483,6 @@ export class ServerLauncher {
       // nginx has no garbage collector: its memory is its RSS.
       settledMemory: () =>
         Promise.resolve({ rss: treeRssBytes(child.pid), heapUsed: 0, external: 0 }),
-      restingRss: () => restingRss(() => treeRssBytes(child.pid), sleep),
       stop,
     };
   }

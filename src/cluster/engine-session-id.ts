@@ -10,17 +10,17 @@ export function engineSessionId(workerIndex: number): string {
   return `w${workerIndex}-${randomBytes(15).toString('base64url')}`;
 }
 
-const SESSION_IN_REQUEST_LINE = /^[A-Z]+ [^ ]*[?&]sid=w(\d{1,2})-/;
+const REQUEST_TARGET = /^[A-Z]+ ([^ ]*)/;
 const SESSION_IN_URL = /^[^?#]*\?(?:[^#]*&)?sid=w(\d{1,2})-/;
 
-/** The worker a request belongs to, from the session id in its request line, if it has one. */
-export function workerOfRequest(head: Buffer): number | undefined {
-  const match = SESSION_IN_REQUEST_LINE.exec(head.subarray(0, 2048).toString('latin1'));
-  return match ? Number(match[1]) : undefined;
-}
-
-/** The same, from a parsed request's URL (`request.url`). */
+/** The worker a request belongs to, from the session id in its URL (`request.url`), if any. */
 export function workerOfUrl(url: string): number | undefined {
   const match = SESSION_IN_URL.exec(url);
   return match ? Number(match[1]) : undefined;
+}
+
+/** The same, from the request line of a request's first bytes, before Node parsed them. */
+export function workerOfRequest(head: Buffer): number | undefined {
+  const target = REQUEST_TARGET.exec(head.subarray(0, 2048).toString('latin1'))?.[1];
+  return target === undefined ? undefined : workerOfUrl(target);
 }
