@@ -140,7 +140,9 @@ describe('GET /sse: token expiry', () => {
     });
 
   it('ends the stream when its token expires, while events keep coming, and the server lives on', async () => {
-    const client = await SseFrameClient.stream(t.baseUrl, '/sse', tokenExpiringIn(1));
+    // `exp` counts whole seconds: a token signed for 1 s may have only milliseconds left, and
+    // its stream could end before the first event. 2 s leave it at least one.
+    const client = await SseFrameClient.stream(t.baseUrl, '/sse', tokenExpiringIn(2));
     const other = await SseFrameClient.stream(t.baseUrl, '/sse', t.admin.token);
     // Events every millisecond or so across the moment the stream is ended.
     const timer = setInterval(() => {
