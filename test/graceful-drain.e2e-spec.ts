@@ -374,7 +374,7 @@ describe("graceful drain through the application's close (as a host's shutdown r
         '-f',
         'lavfi',
         '-i',
-        'testsrc=duration=5:size=1280x720:rate=30',
+        'testsrc=duration=20:size=1280x720:rate=30',
         '-pix_fmt',
         'yuv420p',
         '-c:v',
