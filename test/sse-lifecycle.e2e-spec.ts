@@ -48,7 +48,8 @@ async function statsWhen(
 /**
  * A stream whose client stopped reading, left where the kernel buffers are full and the
  * server's socket holds some bytes but has not asked to wait for `drain`: the state of many a
- * client on a slow network.
+ * client on a slow network. Its app flushes every turn (`SSE_FLUSH_WINDOW_MS=0`), so that the
+ * events go one write each and the socket backs up by one event at a time.
  */
 async function backloggedStream(t: TestApp, token: string) {
   const server = t.app.getHttpServer() as Server;
@@ -79,7 +80,7 @@ describe('GET /sse: keepalive', () => {
   let library: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS) });
+    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS), SSE_FLUSH_WINDOW_MS: '0' });
     publisher = t.app.get(EventsPublisher);
     library = await t.createLibrary();
   });
@@ -125,7 +126,7 @@ describe('GET /sse: token expiry', () => {
   let library: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS) });
+    t = await createTestApp({ SSE_KEEPALIVE_MS: String(KEEPALIVE_MS), SSE_FLUSH_WINDOW_MS: '0' });
     publisher = t.app.get(EventsPublisher);
     library = await t.createLibrary();
   });
@@ -235,7 +236,7 @@ describe('GET /sse: cleanup', () => {
 
   it('closes the app promptly with clients still connected, leaving no timer or subscription', async () => {
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const t = await createTestApp({ SSE_KEEPALIVE_MS: '100' });
+    const t = await createTestApp({ SSE_KEEPALIVE_MS: '100', SSE_FLUSH_WINDOW_MS: '0' });
     const library = await t.createLibrary();
     const publisher = t.app.get(EventsPublisher);
     const hub = t.app.get(EventHub);

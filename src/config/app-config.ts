@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_DRAIN_JITTER_MS,
+  DEFAULT_FLUSH_WINDOW_MS,
   type EventsModuleOptions,
   type StreamSettings,
 } from '../events/events.options.js';
@@ -339,6 +340,7 @@ export function loadAppConfig(env: Environment, cwd = process.cwd()): AppConfig 
       retryMs: read.integer('SSE_RETRY_MS', 3000, 0, 3_600_000),
       drainJitterMs: read.integer('SSE_DRAIN_JITTER_MS', DEFAULT_DRAIN_JITTER_MS, 0, 3_600_000),
       keepaliveMs: read.integer('SSE_KEEPALIVE_MS', 30_000, 10, 3_600_000),
+      flushWindowMs: read.integer('SSE_FLUSH_WINDOW_MS', DEFAULT_FLUSH_WINDOW_MS, 0, 1000),
       maxQueueEvents: read.integer('SSE_MAX_QUEUE_EVENTS', 1024, 1, 1_000_000),
       maxQueueBytes: read.integer('SSE_MAX_QUEUE_BYTES', 1024 * 1024, 1024, 1024 ** 3),
       historySize: read.integer('SSE_HISTORY_SIZE', 10_000, 0, 10_000_000),

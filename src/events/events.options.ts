@@ -10,6 +10,12 @@ export interface StreamSettings {
   drainJitterMs?: number;
   /** A `:ping` after this much silence on a connection, in ms. */
   keepaliveMs: number;
+  /**
+   * Events that come within this many ms of the last write to the streams wait until the window
+   * has passed, and leave together (DEFAULT_FLUSH_WINDOW_MS when unset; 0: each turn of the
+   * event loop writes what waits). An event after a quiet spell leaves at once.
+   */
+  flushWindowMs?: number;
   /** Per-connection queue bounds before the oldest events are skipped (`lagged`). */
   maxQueueEvents: number;
   maxQueueBytes: number;
@@ -46,6 +52,12 @@ export interface EventsModuleOptions {
 
 /** The drain window of StreamSettings when a host sets none. */
 export const DEFAULT_DRAIN_JITTER_MS = 5000;
+
+/**
+ * The flush window of StreamSettings when a host sets none: under a display frame at 60 Hz, so
+ * that no screen shows the wait, while events that come in a rush share their writes.
+ */
+export const DEFAULT_FLUSH_WINDOW_MS = 10;
 
 export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');
 /** The event catalog the module delivers: Reelay's, or a host's that extends it. */

@@ -30,10 +30,10 @@ export interface FrameEncoder<F> {
 
 /**
  * One open stream, whichever transport carries it. Frames wait in a bounded queue and leave
- * together, once per event-loop turn (StreamSupervisor schedules the flush); while the transport
- * holds what came before nothing more is written, and once the queue is over its bound the
- * oldest frames are dropped and counted, to be announced with `lagged`. So a client that stops
- * reading costs at most the queue's bound and what its transport holds.
+ * together when StreamSupervisor flushes (at the end of the turn, or after its flush window);
+ * while the transport holds what came before nothing more is written, and once the queue is over
+ * its bound the oldest frames are dropped and counted, to be announced with `lagged`. So a client
+ * that stops reading costs at most the queue's bound and what its transport holds.
  *
  * A transport supplies only how frames are written and how the stream ends.
  */

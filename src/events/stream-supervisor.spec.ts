@@ -131,6 +131,53 @@ describe('StreamSupervisor', () => {
     expect(counters).toMatchObject({ delivered: 7, resumes: 2, resyncs: 1 });
   });
 
+  it('writes an event after a quiet spell at once, and those that follow within the flush window together once it has passed', async () => {
+    const { wire } = open('s-1');
+    const writes: string[] = [];
+    wire.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+    await nextTurn();
+    writes.length = 0;
+    hub.publish('library-status', { library: 'l-1', message: 'first' });
+    await nextTurn();
+    expect(writes.join('')).toContain('first');
+    writes.length = 0;
+    hub.publish('library-status', { library: 'l-1', message: 'second' });
+    await nextTurn();
+    hub.publish('library-status', { library: 'l-1', message: 'third' });
+    await nextTurn();
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, options.sse.flushWindowMs! + 5));
+    // One batch: a single chunk's size line, then both frames.
+    expect(writes[0]).toMatch(/^[0-9a-f]+\r\n$/);
+    expect(writes.join('')).toMatch(/second[^]*third/);
+  });
+
+  it('writes each turn what waits when the flush window is 0', async () => {
+    const eager = new StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>(
+      hub,
+      access,
+      new StreamQuota(options),
+      sseEncoder(retryFrame(options.sse.retryMs)),
+      { ...options.sse, flushWindowMs: 0 },
+      counters,
+    );
+    eager.start();
+    try {
+      const wire = new PassThrough();
+      openOn(eager, wire, options.sse.retryMs);
+      const writes: string[] = [];
+      wire.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+      hub.publish('library-status', { library: 'l-1', message: 'first' });
+      await nextTurn();
+      expect(writes.join('')).toContain('first');
+      hub.publish('library-status', { library: 'l-1', message: 'second' });
+      await nextTurn();
+      expect(writes.join('')).toContain('second');
+    } finally {
+      eager.stop();
+    }
+  });
+
   it('counts the events skipped for a client that stopped reading, and its lagged notices', async () => {
     // Its opening frame is more than the socket takes: what follows waits in the queue.
     const stalled = open('s-1', undefined, new PassThrough({ highWaterMark: 1 }));

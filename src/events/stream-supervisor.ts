@@ -5,7 +5,11 @@ import { type ConnectionStats, ConnectionRegistry } from './connection-registry.
 import type { StreamCounters } from './event-counters.js';
 import type { EventHub } from './event-hub.js';
 import type { StreamAccess } from './events.ports.js';
-import { DEFAULT_DRAIN_JITTER_MS, type StreamSettings } from './events.options.js';
+import {
+  DEFAULT_DRAIN_JITTER_MS,
+  DEFAULT_FLUSH_WINDOW_MS,
+  type StreamSettings,
+} from './events.options.js';
 import type { EventVariant, PublishedEvent } from './published-event.js';
 import type { FrameEncoder, StreamConnection } from './stream-connection.js';
 import type { StreamQuota } from './stream-quota.js';
@@ -13,8 +17,10 @@ import type { StreamQuota } from './stream-quota.js';
 /**
  * What both transports share once a connection is open: the hub's events, each one's audience
  * decided once (from the live grants, by user) and its frame encoded once per variant; the
- * replay of what a resuming client missed; one flush per event-loop turn for every connection
- * that has frames waiting; and one timer that ends connections whose token expired and keeps
+ * replay of what a resuming client missed; one flush for every connection that has frames
+ * waiting, at the end of the event-loop turn, or, for events that follow the last flush within
+ * the flush window, once the window has passed (events in a rush share their writes: each write
+ * costs the kernel about as much for one frame as for several); and one timer that ends connections whose token expired and keeps
  * silent ones alive. Users who are removed lose their connections, and so do sessions that end
  * (a logout); a gap in the ids sends every connection `resync`. When the server stops, it sends
  * every connection away, each told to come back at a time of its own (`drain`). Each transport's
@@ -29,6 +35,10 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The other list, swapped with toFlush at each flush so that no turn allocates one. */
   private flushing: C[] = [];
   private flushScheduled = false;
+  private flushTimer?: NodeJS.Timeout;
+  /** When the last flush ended (performance.now()); the next waits for the flush window. */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly flushWindowMs: number;
   private subscriptions: Subscription[] = [];
   private sweepTimer?: NodeJS.Timeout;
   private isDraining = false;
@@ -42,6 +52,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     private readonly counters: StreamCounters,
   ) {
     this.limits = { maxEvents: settings.maxQueueEvents, maxBytes: settings.maxQueueBytes };
+    this.flushWindowMs = settings.flushWindowMs ?? DEFAULT_FLUSH_WINDOW_MS;
   }
 
   start(): void {
@@ -66,6 +77,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   stop(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     clearInterval(this.sweepTimer);
+    clearTimeout(this.flushTimer);
   }
 
   get stats(): ConnectionStats {
@@ -119,9 +131,12 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.quota.release(connection.principal.userId);
   }
 
-  /** The connection's transport took what it held: what waits may follow. */
+  /**
+   * The connection's transport took what it held: what waits follows at once, as a client that
+   * reads slowly has waited long enough.
+   */
   drained(connection: C): void {
-    if (connection.drained()) this.schedule(connection);
+    if (connection.drained()) this.flush(connection, Date.now());
   }
 
   /** Every connection ended and its last bytes taken (or cut off). */
@@ -166,10 +181,11 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     if (connection.scheduled) return;
     connection.scheduled = true;
     this.toFlush.push(connection);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const wait = this.lastFlushAt + this.flushWindowMs - performance.now();
+    if (wait > 0) this.flushTimer = setTimeout(this.flushAll, wait);
+    else setImmediate(this.flushAll);
   }
 
   private readonly flushAll = (): void => {
@@ -178,16 +194,18 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.flushing = connections;
     this.flushScheduled = false;
     const now = Date.now();
-    const counters = this.counters;
-    for (const connection of connections) {
-      const skipped = connection.flush(now);
-      if (skipped > 0) {
-        counters.skipped += skipped;
-        counters.lagged++;
-      }
-    }
+    for (const connection of connections) this.flush(connection, now);
     connections.length = 0;
+    this.lastFlushAt = performance.now();
   };
+
+  private flush(connection: C, now: number): void {
+    const skipped = connection.flush(now);
+    if (skipped > 0) {
+      this.counters.skipped += skipped;
+      this.counters.lagged++;
+    }
+  }
 
   /** One timer for all connections: ends those whose token expired, keeps the silent ones alive. */
   private sweep(): void {

@@ -46,7 +46,7 @@ export interface SseStreamOptions {
  * Delivers the hub's events to every open `GET /sse` stream. It subscribes to the hub once,
  * decides each event's audience once (from the live grants, by user), and hands the prebuilt
  * frame to the connections of those users whose library filter lets it through. Frames that
- * reach a connection in one event-loop turn leave in one write.
+ * reach a connection before its flush (StreamSupervisor) leave in one write.
  */
 @Injectable()
 export class SseService
