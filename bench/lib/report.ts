@@ -201,7 +201,7 @@ export function figuresFor(options: BenchOptions): Figure[] {
         format: decimal(3),
       },
       {
-        label: '... server CPU-ms per publish request, nobody connected (the first pass)',
+        label: '... server CPU-ms per publish request, nobody connected (a warm pass)',
         caseKey: `trickle-${connections}`,
         metric: 'cpuMsPerPublishRequest',
         better: 'lower',
