@@ -148,6 +148,8 @@ describe('@reelay/client in Node over SSE: what the server asks of it', () => {
   beforeAll(async () => {
     t = await createTestApp({
       SSE_RETRY_MS: '1500',
+      // Events queued are then events the client has not taken, not events waiting for the window.
+      SSE_FLUSH_WINDOW_MS: '0',
       SSE_MAX_QUEUE_EVENTS: String(MAX_EVENTS),
       SSE_MAX_QUEUE_BYTES: String(512 * 1024),
     });

@@ -236,8 +236,9 @@ describe('conversions', () => {
     expect(partials()).toEqual([]);
     await t.as(libraryAdmin).delete(convertUrl(longClip.id)).expect(404);
 
-    const ends = [clip.id, longClip.id].map((id) =>
-      convertOf(stream.events.find(endedFor(id)) as ReceivedEvent),
+    // The events may come a flush window after the 204s.
+    const ends = await Promise.all(
+      [clip.id, longClip.id].map(async (id) => convertOf(await waitForEvent(stream, endedFor(id)))),
     );
     expect(ends.map((end) => [end.status, end.error])).toEqual([
       ['canceled', 'canceled by a user'],
