@@ -77,19 +77,27 @@ describe('StreamSupervisor', () => {
   let counters: StreamCounters;
   let supervisor: StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>;
 
+  /** A started supervisor of SSE connections on this test's hub, access and counters. */
+  function supervise(
+    settings: StreamSettings,
+  ): StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection> {
+    const started = new StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>(
+      hub,
+      access,
+      new StreamQuota(options),
+      sseEncoder(retryFrame(settings.retryMs)),
+      settings,
+      counters,
+    );
+    started.start();
+    return started;
+  }
+
   beforeEach(() => {
     access = new SessionAccess();
     hub = publishingHub(options);
     counters = new StreamCounters();
-    supervisor = new StreamSupervisor(
-      hub,
-      access,
-      new StreamQuota(options),
-      sseEncoder(retryFrame(options.sse.retryMs)),
-      options.sse,
-      counters,
-    );
-    supervisor.start();
+    supervisor = supervise(options.sse);
   });
   afterEach(() => supervisor.stop());
 
@@ -153,15 +161,7 @@ describe('StreamSupervisor', () => {
   });
 
   it('writes each turn what waits when the flush window is 0', async () => {
-    const eager = new StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>(
-      hub,
-      access,
-      new StreamQuota(options),
-      sseEncoder(retryFrame(options.sse.retryMs)),
-      { ...options.sse, flushWindowMs: 0 },
-      counters,
-    );
-    eager.start();
+    const eager = supervise({ ...options.sse, flushWindowMs: 0 });
     try {
       const wire = new PassThrough();
       openOn(eager, wire, options.sse.retryMs);

@@ -20,12 +20,12 @@ import type { StreamQuota } from './stream-quota.js';
  * replay of what a resuming client missed; one flush for every connection that has frames
  * waiting, at the end of the event-loop turn, or, for events that follow the last flush within
  * the flush window, once the window has passed (events in a rush share their writes: each write
- * costs the kernel about as much for one frame as for several); and one timer that ends connections whose token expired and keeps
- * silent ones alive. Users who are removed lose their connections, and so do sessions that end
- * (a logout); a gap in the ids sends every connection `resync`. When the server stops, it sends
- * every connection away, each told to come back at a time of its own (`drain`). Each transport's
- * service opens connections and says how they are encoded (FrameEncoder) and written
- * (StreamConnection).
+ * costs the kernel about as much for one frame as for several); and one timer that ends
+ * connections whose token expired and keeps silent ones alive. Users who are removed lose their
+ * connections, and so do sessions that end (a logout); a gap in the ids sends every connection
+ * `resync`. When the server stops, it sends every connection away, each told to come back at a
+ * time of its own (`drain`). Each transport's service opens connections and says how they are
+ * encoded (FrameEncoder) and written (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The bounds of each connection's queue. */
