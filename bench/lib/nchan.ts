@@ -77,6 +77,9 @@ export function writeNchanConfig(prefix: string, port: number): string {
       '      nchan_channel_id $arg_libraries;',
       '      nchan_channel_id_split_delimiter ",";',
       '      nchan_eventsource_event medias;',
+      // As Reelay's /sse without Last-Event-ID: only what is published from now on (nchan's
+      // default, `oldest`, first sends a new subscriber every message its channels still hold).
+      '      nchan_subscriber_first_message newest;',
       '    }',
       '    location = /pub {',
       '      nchan_publisher;',
