@@ -69,6 +69,26 @@ function openOn(
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A clock of the test's own, and a socket each write to which takes `writeMs` of it. */
+function slowWrites(writeMs: number): { clock: () => number; wire: PassThrough } {
+  let time = 0;
+  const wire = new PassThrough();
+  const write = wire.write.bind(wire) as (chunk: Buffer) => boolean;
+  wire.write = ((chunk: Buffer) => {
+    time += writeMs;
+    return write(chunk);
+  }) as typeof wire.write;
+  return { clock: () => time, wire };
+}
+
+/** The chunks written to `wire` from now on. */
+function writesTo(wire: PassThrough): string[] {
+  const writes: string[] = [];
+  wire.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+  return writes;
+}
 
 describe('StreamSupervisor', () => {
   const options = eventsOptionsOf(loadAppConfig({ SSE_MAX_QUEUE_EVENTS: '2' }));
@@ -80,6 +100,7 @@ describe('StreamSupervisor', () => {
   /** A started supervisor of SSE connections on this test's hub, access and counters. */
   function supervise(
     settings: StreamSettings,
+    clock?: () => number,
   ): StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection> {
     const started = new StreamSupervisor<ReturnType<typeof retryFrame>, SseConnection>(
       hub,
@@ -88,6 +109,7 @@ describe('StreamSupervisor', () => {
       sseEncoder(retryFrame(settings.retryMs)),
       settings,
       counters,
+      clock,
     );
     started.start();
     return started;
@@ -139,34 +161,68 @@ describe('StreamSupervisor', () => {
     expect(counters).toMatchObject({ delivered: 7, resumes: 2, resyncs: 1 });
   });
 
-  it('writes an event after a quiet spell at once, and those that follow within the flush window together once it has passed', async () => {
-    const { wire } = open('s-1');
-    const writes: string[] = [];
-    wire.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
-    await nextTurn();
-    writes.length = 0;
-    hub.publish('library-status', { library: 'l-1', message: 'first' });
-    await nextTurn();
-    expect(writes.join('')).toContain('first');
-    writes.length = 0;
-    hub.publish('library-status', { library: 'l-1', message: 'second' });
-    await nextTurn();
-    hub.publish('library-status', { library: 'l-1', message: 'third' });
-    await nextTurn();
-    expect(writes).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, options.sse.flushWindowMs! + 5));
-    // One batch: a single chunk's size line, then both frames.
-    expect(writes[0]).toMatch(/^[0-9a-f]+\r\n$/);
-    expect(writes.join('')).toMatch(/second[^]*third/);
+  /** A supervisor on `clock` with one connection, written to `wire`, and what it is sent. */
+  function streamOn(
+    settings: StreamSettings,
+    { clock, wire }: { clock: () => number; wire: PassThrough },
+  ): { writes: string[]; stop: () => void } {
+    const timed = supervise(settings, clock);
+    openOn(timed, wire, settings.retryMs);
+    return { writes: writesTo(wire), stop: () => timed.stop() };
+  }
+
+  it('writes an event after a quiet spell at once, and those that follow a flush within twice the time it took together once that has passed', async () => {
+    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 1000 }, slowWrites(25));
+    try {
+      hub.publish('library-status', { library: 'l-1', message: 'first' });
+      await nextTurn();
+      expect(writes.join('')).toContain('first');
+      writes.length = 0;
+      hub.publish('library-status', { library: 'l-1', message: 'second' });
+      await nextTurn();
+      hub.publish('library-status', { library: 'l-1', message: 'third' });
+      await nextTurn();
+      expect(writes).toEqual([]);
+      await sleep(100);
+      // One batch: a single chunk's size line, then both frames.
+      expect(writes[0]).toMatch(/^[0-9a-f]+\r\n$/);
+      expect(writes.join('')).toMatch(/second[^]*third/);
+    } finally {
+      stop();
+    }
+  });
+
+  it('holds nothing after a flush that took no time', async () => {
+    const { writes, stop } = streamOn(options.sse, slowWrites(0));
+    try {
+      hub.publish('library-status', { library: 'l-1', message: 'first' });
+      await nextTurn();
+      hub.publish('library-status', { library: 'l-1', message: 'second' });
+      await nextTurn();
+      expect(writes.join('')).toMatch(/first[^]*second/);
+    } finally {
+      stop();
+    }
+  });
+
+  it('holds events no longer than the flush window, however long the last flush took', async () => {
+    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 30 }, slowWrites(5000));
+    try {
+      hub.publish('library-status', { library: 'l-1', message: 'first' });
+      await nextTurn();
+      hub.publish('library-status', { library: 'l-1', message: 'second' });
+      await sleep(10);
+      expect(writes.join('')).not.toContain('second');
+      await sleep(40);
+      expect(writes.join('')).toContain('second');
+    } finally {
+      stop();
+    }
   });
 
   it('writes each turn what waits when the flush window is 0', async () => {
-    const eager = supervise({ ...options.sse, flushWindowMs: 0 });
+    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 0 }, slowWrites(15));
     try {
-      const wire = new PassThrough();
-      openOn(eager, wire, options.sse.retryMs);
-      const writes: string[] = [];
-      wire.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
       hub.publish('library-status', { library: 'l-1', message: 'first' });
       await nextTurn();
       expect(writes.join('')).toContain('first');
@@ -174,7 +230,7 @@ describe('StreamSupervisor', () => {
       await nextTurn();
       expect(writes.join('')).toContain('second');
     } finally {
-      eager.stop();
+      stop();
     }
   });
 

@@ -19,13 +19,15 @@ import type { StreamQuota } from './stream-quota.js';
  * decided once (from the live grants, by user) and its frame encoded once per variant; the
  * replay of what a resuming client missed; one flush for every connection that has frames
  * waiting, at the end of the event-loop turn, or, for events that follow the last flush within
- * the flush window, once the window has passed (events in a rush share their writes: each write
- * costs the kernel about as much for one frame as for several); and one timer that ends
- * connections whose token expired and keeps silent ones alive. Users who are removed lose their
- * connections, and so do sessions that end (a logout); a gap in the ids sends every connection
- * `resync`. When the server stops, it sends every connection away, each told to come back at a
- * time of its own (`drain`). Each transport's service opens connections and says how they are
- * encoded (FrameEncoder) and written (StreamConnection).
+ * twice the time that flush took (at most the flush window), once that has passed: a write costs
+ * the kernel about as much for one frame as for several, so events in a rush share their writes
+ * where writing is what the server spends its time on, while events to a few connections, and
+ * an event after a quiet spell, leave at once; and one timer that ends connections whose token
+ * expired and keeps silent ones alive. Users who are removed lose their connections, and so do
+ * sessions that end (a logout); a gap in the ids sends every connection `resync`. When the
+ * server stops, it sends every connection away, each told to come back at a time of its own
+ * (`drain`). Each transport's service opens connections and says how they are encoded
+ * (FrameEncoder) and written (StreamConnection).
  */
 export class StreamSupervisor<F, C extends StreamConnection<F>> {
   /** The bounds of each connection's queue. */
@@ -36,8 +38,10 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   private flushing: C[] = [];
   private flushScheduled = false;
   private flushTimer?: NodeJS.Timeout;
-  /** When the last flush ended (performance.now()); the next waits for the flush window. */
+  /** When the last flush ended (clock time); the next waits for `nextWindowMs` after it. */
   private lastFlushAt = Number.NEGATIVE_INFINITY;
+  /** WINDOW_PER_FLUSH_TIME times as long as the last flush took, at most `flushWindowMs`. */
+  private nextWindowMs = 0;
   private readonly flushWindowMs: number;
   private subscriptions: Subscription[] = [];
   private sweepTimer?: NodeJS.Timeout;
@@ -50,6 +54,8 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     private readonly encoder: FrameEncoder<F>,
     private readonly settings: StreamSettings,
     private readonly counters: StreamCounters,
+    /** A monotonic clock in ms: the flush window's (tests give one of their own). */
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.limits = { maxEvents: settings.maxQueueEvents, maxBytes: settings.maxQueueBytes };
     this.flushWindowMs = settings.flushWindowMs ?? DEFAULT_FLUSH_WINDOW_MS;
@@ -183,7 +189,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.toFlush.push(connection);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    const wait = this.lastFlushAt + this.flushWindowMs - performance.now();
+    const wait = this.lastFlushAt + this.nextWindowMs - this.clock();
     if (wait > 0) this.flushTimer = setTimeout(this.flushAll, wait);
     else setImmediate(this.flushAll);
   }
@@ -193,10 +199,15 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.toFlush = this.flushing;
     this.flushing = connections;
     this.flushScheduled = false;
+    const began = this.clock();
     const now = Date.now();
     for (const connection of connections) this.flush(connection, now);
     connections.length = 0;
-    this.lastFlushAt = performance.now();
+    this.lastFlushAt = this.clock();
+    this.nextWindowMs = Math.min(
+      this.flushWindowMs,
+      (this.lastFlushAt - began) * WINDOW_PER_FLUSH_TIME,
+    );
   };
 
   private flush(connection: C, now: number): void {
@@ -235,6 +246,14 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     }
   }
 }
+
+/**
+ * The next flush waits this many times as long as the last one took (at most the flush window):
+ * while events keep coming, writing then takes at most a third of the event loop until the
+ * window reaches its bound, and the more connections a flush writes, the longer events gather
+ * for the next.
+ */
+const WINDOW_PER_FLUSH_TIME = 2;
 
 /** How often connections are checked for an expired token: each ends within this of its expiry. */
 const EXPIRY_SWEEP_MS = 500;
