@@ -39,9 +39,10 @@ async function warmUp(server: RunningServer, plan: EventPlan, size: number): Pro
  * Events trickle in, one per request, one request after the other: the server's CPU time per
  * delivery, read from /proc, which a slow generator cannot hide. With no client connected, the
  * server is first warmed up (WARM_UP_REQUESTS), then the trickle's requests are sent once to
- * price the publish requests themselves, so that the figure can also be given net of them. The servers without permissions
- * route each event to the connections that asked for its library (routedFleet), so that a
- * publish request is shared by as many deliveries as on Reelay, where the grants decide.
+ * price the publish requests themselves, so that the figure can also be given net of them. The
+ * servers without permissions route each event to the connections that asked for its library
+ * (routedFleet), so that a publish request is shared by as many deliveries as on Reelay, where
+ * the grants decide.
  */
 export function trickleCase(
   context: BenchContext,

@@ -121,7 +121,13 @@ describe('StreamSupervisor', () => {
     counters = new StreamCounters();
     supervisor = supervise(options.sse);
   });
-  afterEach(() => supervisor.stop());
+  /** Supervisors a test starts besides `supervisor`, with clocks or settings of their own. */
+  let others: { stop(): void }[] = [];
+  afterEach(() => {
+    supervisor.stop();
+    for (const other of others) other.stop();
+    others = [];
+  });
 
   function open(
     sessionId: string,
@@ -165,73 +171,58 @@ describe('StreamSupervisor', () => {
   function streamOn(
     settings: StreamSettings,
     { clock, wire }: { clock: () => number; wire: PassThrough },
-  ): { writes: string[]; stop: () => void } {
+  ): string[] {
     const timed = supervise(settings, clock);
+    others.push(timed);
     openOn(timed, wire, settings.retryMs);
-    return { writes: writesTo(wire), stop: () => timed.stop() };
+    return writesTo(wire);
   }
 
   it('writes an event after a quiet spell at once, and those that follow a flush within twice the time it took together once that has passed', async () => {
-    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 1000 }, slowWrites(25));
-    try {
-      hub.publish('library-status', { library: 'l-1', message: 'first' });
-      await nextTurn();
-      expect(writes.join('')).toContain('first');
-      writes.length = 0;
-      hub.publish('library-status', { library: 'l-1', message: 'second' });
-      await nextTurn();
-      hub.publish('library-status', { library: 'l-1', message: 'third' });
-      await nextTurn();
-      expect(writes).toEqual([]);
-      await sleep(100);
-      // One batch: a single chunk's size line, then both frames.
-      expect(writes[0]).toMatch(/^[0-9a-f]+\r\n$/);
-      expect(writes.join('')).toMatch(/second[^]*third/);
-    } finally {
-      stop();
-    }
+    const writes = streamOn({ ...options.sse, flushWindowMs: 1000 }, slowWrites(25));
+    hub.publish('library-status', { library: 'l-1', message: 'first' });
+    await nextTurn();
+    expect(writes.join('')).toContain('first');
+    writes.length = 0;
+    hub.publish('library-status', { library: 'l-1', message: 'second' });
+    await nextTurn();
+    hub.publish('library-status', { library: 'l-1', message: 'third' });
+    await nextTurn();
+    expect(writes).toEqual([]);
+    await sleep(100);
+    // One batch: a single chunk's size line, then both frames.
+    expect(writes[0]).toMatch(/^[0-9a-f]+\r\n$/);
+    expect(writes.join('')).toMatch(/second[^]*third/);
   });
 
   it('holds nothing after a flush that took no time', async () => {
-    const { writes, stop } = streamOn(options.sse, slowWrites(0));
-    try {
-      hub.publish('library-status', { library: 'l-1', message: 'first' });
-      await nextTurn();
-      hub.publish('library-status', { library: 'l-1', message: 'second' });
-      await nextTurn();
-      expect(writes.join('')).toMatch(/first[^]*second/);
-    } finally {
-      stop();
-    }
+    const writes = streamOn(options.sse, slowWrites(0));
+    hub.publish('library-status', { library: 'l-1', message: 'first' });
+    await nextTurn();
+    hub.publish('library-status', { library: 'l-1', message: 'second' });
+    await nextTurn();
+    expect(writes.join('')).toMatch(/first[^]*second/);
   });
 
   it('holds events no longer than the flush window, however long the last flush took', async () => {
-    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 30 }, slowWrites(5000));
-    try {
-      hub.publish('library-status', { library: 'l-1', message: 'first' });
-      await nextTurn();
-      hub.publish('library-status', { library: 'l-1', message: 'second' });
-      await sleep(10);
-      expect(writes.join('')).not.toContain('second');
-      await sleep(40);
-      expect(writes.join('')).toContain('second');
-    } finally {
-      stop();
-    }
+    const writes = streamOn({ ...options.sse, flushWindowMs: 30 }, slowWrites(5000));
+    hub.publish('library-status', { library: 'l-1', message: 'first' });
+    await nextTurn();
+    hub.publish('library-status', { library: 'l-1', message: 'second' });
+    await sleep(10);
+    expect(writes.join('')).not.toContain('second');
+    await sleep(40);
+    expect(writes.join('')).toContain('second');
   });
 
   it('writes each turn what waits when the flush window is 0', async () => {
-    const { writes, stop } = streamOn({ ...options.sse, flushWindowMs: 0 }, slowWrites(15));
-    try {
-      hub.publish('library-status', { library: 'l-1', message: 'first' });
-      await nextTurn();
-      expect(writes.join('')).toContain('first');
-      hub.publish('library-status', { library: 'l-1', message: 'second' });
-      await nextTurn();
-      expect(writes.join('')).toContain('second');
-    } finally {
-      stop();
-    }
+    const writes = streamOn({ ...options.sse, flushWindowMs: 0 }, slowWrites(15));
+    hub.publish('library-status', { library: 'l-1', message: 'first' });
+    await nextTurn();
+    expect(writes.join('')).toContain('first');
+    hub.publish('library-status', { library: 'l-1', message: 'second' });
+    await nextTurn();
+    expect(writes.join('')).toContain('second');
   });
 
   it('counts the events skipped for a client that stopped reading, and its lagged notices', async () => {
