@@ -33,14 +33,7 @@ describe('@reelay/client in Chromium with a session whose access tokens live 3 s
 
   it('refreshes before each expiry and goes on streaming with nothing missed', async () => {
     await passes(async () => expect((await seenOn()).states).toContain('open'), 10_000);
-    // The suite's admin token lives 3 s too, and may be gone by now on a busy machine.
-    const adminToken = await t.login(ADMIN.username, ADMIN.password);
-    const created = await t
-      .as({ ...t.admin, token: adminToken })
-      .post('/libraries')
-      .send({ name: 'Library', type: 'photos' })
-      .expect(201);
-    const library = (created.body as { id: string }).id;
+    const library = await t.createLibrary();
     const publisher = t.app.get(EventsPublisher);
     const published: string[] = [];
     // Three token lifetimes of events, one every 100 ms.

@@ -20,18 +20,18 @@ import {
  */
 const WARM_UP_REQUESTS = 3000;
 
-/** Publishes the plan's events one request at a time. */
-async function trickle(server: RunningServer, plan: EventPlan, size: number): Promise<void> {
-  for (let i = 0; i < plan.count; i++) {
+/**
+ * Publishes `count` events over the plan's libraries, one request at a time, `pauseMs` apart
+ * (the trickle's own; none when warming up).
+ */
+async function publishOneByOne(
+  server: RunningServer,
+  plan: EventPlan,
+  { count, size, pauseMs }: { count: number; size: number; pauseMs: number },
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
     await server.publishOne(plan.libraries[i % plan.libraries.length], size);
-    await sleep(1);
-  }
-}
-
-/** Sends the requests that warm a server up (WARM_UP_REQUESTS), one after the other. */
-async function warmUp(server: RunningServer, plan: EventPlan, size: number): Promise<void> {
-  for (let i = 0; i < WARM_UP_REQUESTS; i++) {
-    await server.publishOne(plan.libraries[i % plan.libraries.length], size);
+    if (pauseMs > 0) await sleep(pauseMs);
   }
 }
 
@@ -54,9 +54,11 @@ export function trickleCase(
     const { server, generator } = session;
     const fleet = fleetFor(context, contender, connections, { filterEvery: 4, routed: true });
     const plan = eventPlan(fleet, eventsPerConnection);
-    await warmUp(server, plan, options.eventSize);
+    const size = options.eventSize;
+    const trickle = { count: plan.count, size, pauseMs: 1 };
+    await publishOneByOne(server, plan, { count: WARM_UP_REQUESTS, size, pauseMs: 0 });
     const requestsStart = session.serverCpu();
-    await trickle(server, plan, options.eventSize);
+    await publishOneByOne(server, plan, trickle);
     const requestsCpu = session.serverCpu() - requestsStart;
 
     const opened = await session.open(fleet, 'count');
@@ -66,7 +68,7 @@ export function trickleCase(
     const serverCpu = session.serverCpu();
     const systemCpu = server.systemCpuSeconds();
     const start = performance.now();
-    await trickle(server, plan, options.eventSize);
+    await publishOneByOne(server, plan, trickle);
     const done = await generator.call<WaitResult>({
       type: 'await',
       expected: plan.expected,

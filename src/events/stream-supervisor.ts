@@ -38,10 +38,11 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
   private flushing: C[] = [];
   private flushScheduled = false;
   private flushTimer?: NodeJS.Timeout;
-  /** When the last flush ended (clock time); the next waits for `nextWindowMs` after it. */
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
-  /** WINDOW_PER_FLUSH_TIME times as long as the last flush took, at most `flushWindowMs`. */
-  private nextWindowMs = 0;
+  /**
+   * When the next flush may be (clock time): after the last one, WINDOW_PER_FLUSH_TIME times as
+   * long as it took, at most `flushWindowMs`.
+   */
+  private nextFlushAt = Number.NEGATIVE_INFINITY;
   private readonly flushWindowMs: number;
   private subscriptions: Subscription[] = [];
   private sweepTimer?: NodeJS.Timeout;
@@ -189,7 +190,7 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     this.toFlush.push(connection);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    const wait = this.lastFlushAt + this.nextWindowMs - this.clock();
+    const wait = this.nextFlushAt - this.clock();
     if (wait > 0) this.flushTimer = setTimeout(this.flushAll, wait);
     else setImmediate(this.flushAll);
   }
@@ -203,11 +204,9 @@ export class StreamSupervisor<F, C extends StreamConnection<F>> {
     const now = Date.now();
     for (const connection of connections) this.flush(connection, now);
     connections.length = 0;
-    this.lastFlushAt = this.clock();
-    this.nextWindowMs = Math.min(
-      this.flushWindowMs,
-      (this.lastFlushAt - began) * WINDOW_PER_FLUSH_TIME,
-    );
+    const ended = this.clock();
+    this.nextFlushAt =
+      ended + Math.min(this.flushWindowMs, (ended - began) * WINDOW_PER_FLUSH_TIME);
   };
 
   private flush(connection: C, now: number): void {

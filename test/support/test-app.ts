@@ -114,13 +114,33 @@ export async function createTestApp(
   const baseUrl = `http://127.0.0.1:${port}`;
   const http = () => request(baseUrl);
 
-  const login = async (username: string, password: string): Promise<string> => {
+  const signIn = async (username: string, password: string) => {
     const response = await http().post('/auth/login').send({ username, password }).expect(200);
-    return (response.body as { accessToken: string }).accessToken;
+    const { accessToken, expiresIn } = response.body as { accessToken: string; expiresIn: number };
+    return { token: accessToken, expiresAt: Date.now() + expiresIn * 1000 };
   };
-  const adminToken = await login(ADMIN.username, ADMIN.password);
-  const me = await http().get('/auth/me').set('Authorization', `Bearer ${adminToken}`).expect(200);
-  const admin: TestUser = { ...ADMIN, id: (me.body as { id: string }).id, token: adminToken };
+  const login = async (username: string, password: string): Promise<string> =>
+    (await signIn(username, password)).token;
+  let adminSession = await signIn(ADMIN.username, ADMIN.password);
+  /**
+   * The admin's Authorization for the helpers below, signed in again when its token is about to
+   * expire: some suites run with a JWT_TTL of seconds.
+   */
+  const asAdmin = async (): Promise<string> => {
+    if (adminSession.expiresAt - Date.now() < 1000) {
+      adminSession = await signIn(ADMIN.username, ADMIN.password);
+    }
+    return `Bearer ${adminSession.token}`;
+  };
+  const me = await http()
+    .get('/auth/me')
+    .set('Authorization', await asAdmin())
+    .expect(200);
+  const admin: TestUser = {
+    ...ADMIN,
+    id: (me.body as { id: string }).id,
+    token: adminSession.token,
+  };
 
   return {
     app,
@@ -144,7 +164,7 @@ export async function createTestApp(
       const password = `password-of-${username}`;
       const response = await http()
         .post('/users')
-        .set('Authorization', `Bearer ${adminToken}`)
+        .set('Authorization', await asAdmin())
         .send({ username, password, role })
         .expect(201);
       const token = await login(username, password);
@@ -153,7 +173,7 @@ export async function createTestApp(
     async createLibrary(body = {}) {
       const response = await http()
         .post('/libraries')
-        .set('Authorization', `Bearer ${adminToken}`)
+        .set('Authorization', await asAdmin())
         .send({ name: 'Library', type: 'photos', ...body })
         .expect(201);
       return (response.body as { id: string }).id;
@@ -161,7 +181,7 @@ export async function createTestApp(
     async grant(libraryId, userId, role) {
       await http()
         .put(`/libraries/${libraryId}/users/${userId}`)
-        .set('Authorization', `Bearer ${adminToken}`)
+        .set('Authorization', await asAdmin())
         .send({ role })
         .expect(204);
     },
